@@ -1,0 +1,63 @@
+"""The ``chainpolicy`` command. Each layer registers its subcommands from its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chainpolicy import __version__
+from chainpolicy.errors import ChainpolicyError
+
+
+class _Main(click.Group):
+    """Turns ChainpolicyError (and pydantic/OS errors at the edges) into one clear line."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ChainpolicyError as exc:
+            if ctx.meta.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`chainpolicy sentences | head`): not an error of ours.
+            sys.stderr.close()
+            sys.exit(0)
+        except OSError as exc:
+            if ctx.meta.get("debug"):
+                raise
+            name = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {name}{exc.strerror or exc}", err=True)
+            sys.exit(1)
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta["debug"] = value
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chainpolicy")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show tracebacks instead of one-line errors.",
+)
+def main() -> None:
+    """Build, annotate, validate and publish the ChainPolicy-ZH dataset."""
+
+
+def _register() -> None:
+    # Imported here so that `chainpolicy --help` stays fast and each layer stays in its module.
+    from chainpolicy import cli_corpus, cli_dataset, cli_labelstudio
+
+    for module in (cli_corpus, cli_dataset, cli_labelstudio):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()
