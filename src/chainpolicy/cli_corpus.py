@@ -10,6 +10,7 @@ import click
 
 from chainpolicy import atomic
 from chainpolicy.corpus import ERRATA_FILE, load_corpus, mojibake
+from chainpolicy.corpus.ingest import Corpus
 from chainpolicy.errors import InputError
 from chainpolicy.paths import annotations_dir, sources_dir
 
@@ -27,7 +28,7 @@ _errata = click.option(
 )
 
 
-def _corpus(sources: Path | None, errata: Path | None):  # type: ignore[no-untyped-def]
+def _corpus(sources: Path | None, errata: Path | None) -> Corpus:
     return load_corpus(sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE)
 
 
@@ -59,7 +60,11 @@ def sentences_command(sources: Path | None, errata: Path | None, out: Path | Non
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--counts", "counts_only", is_flag=True, help="Only the counts per article.")
 def repairs_command(
-    sources: Path | None, errata: Path | None, article_id: str | None, as_json: bool, counts_only: bool
+    sources: Path | None,
+    errata: Path | None,
+    article_id: str | None,
+    as_json: bool,
+    counts_only: bool,
 ) -> None:
     """Show the repair log: counts and every change (kind, raw offsets, before, after)."""
     builds = _corpus(sources, errata).builds
@@ -86,7 +91,8 @@ def repairs_command(
         for change in build.changes:
             click.echo(
                 f"  {change.kind:15} raw[{change.raw_start}:{change.raw_end}] "
-                f"{change.before!r} -> {change.after!r}" + (f"  # {change.note}" if change.note else "")
+                f"{change.before!r} -> {change.after!r}"
+                + (f"  # {change.note}" if change.note else "")
             )
 
 

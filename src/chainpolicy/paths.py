@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def repo_root() -> Path:
-    """The project folder: $CHAINPOLICY_ROOT, else the nearest parent holding sources/manifest.json."""
+    """$CHAINPOLICY_ROOT, else the nearest parent folder holding sources/manifest.json."""
     env = os.environ.get("CHAINPOLICY_ROOT")
     if env:
         return Path(env).resolve()

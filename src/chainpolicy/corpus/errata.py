@@ -26,18 +26,22 @@ def load(path: Path) -> list[Erratum]:
         return []
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
-        return [Erratum.model_validate(item) for item in items]
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}") from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: erratum field {where}: {first['msg']}") from exc
+    if not isinstance(items, list):
+        raise InputError(f"{path}: expected a JSON list of errata, got {type(items).__name__}")
+    out = []
+    for number, item in enumerate(items, 1):
+        try:
+            out.append(Erratum.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"{path}: erratum #{number} field {where}: {first['msg']}") from exc
+    return out
 
 
-def find(
-    text: str, errata: list[tuple[int, Erratum]], article_id: str, source: Path
-) -> list[Edit]:
+def find(text: str, errata: list[tuple[int, Erratum]], article_id: str, source: Path) -> list[Edit]:
     """One edit per erratum; an erratum that does not match exactly once fails loudly."""
     edits = []
     for number, erratum in errata:

@@ -1,4 +1,4 @@
-"""Inserted pinyin glosses such as ``學(xué)``: find the ones that are readings of the character before.
+"""Inserted pinyin glosses such as ``學(xué)``: find those that read the character before them.
 
 A parenthesised group is removed only when its content is a valid tone-marked reading (pypinyin,
 heteronyms included) of the character right before it, so genuine parentheticals such as ``(DBA)``,

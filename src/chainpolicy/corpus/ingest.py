@@ -84,7 +84,7 @@ def repair(source: ArticleSource, raw: str, errata: list[Edit]) -> ArticleBuild:
         for n in notes
     )
     changes += log
-    for note, pieces, change in zip(notes, moved, log, strict=True):
+    for pieces, change in zip(moved, log, strict=True):
         # Footnotes go to the end of the article, one line each, verbatim from the raw text.
         separator = Piece("\n", change.raw_start, change.raw_start, "footnote_separator")
         rope = rope.concat([separator, *pieces])
@@ -125,7 +125,7 @@ def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[C
         next_start = spans[index + 1][0] if index + 1 < len(spans) else len(text)
         sentence = text[start:end]
         raw_start, raw_end = rope.raw_span(start, end)
-        number = int(stem[2:]) if stem.startswith("fn") else None
+        fn_number = int(stem[2:]) if stem.startswith("fn") else None
         records.append(
             SentenceRecord(
                 id=f"{article.id}-{stem}-s{per_stem[stem]:02d}",
@@ -142,7 +142,7 @@ def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[C
                 raw_start=raw_start,
                 raw_end=raw_end,
                 text_sha1=hashlib.sha1(sentence.encode("utf-8")).hexdigest(),
-                footnote_number=number,
+                footnote_number=fn_number,
             )
         )
     build.records = _link_footnotes(records, anchors)
@@ -191,19 +191,20 @@ def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
     known = {a.id for a in manifest.articles}
     for number, erratum in enumerate(all_errata, 1):
         if erratum.article not in known:
-            raise InputError(f"{errata_path}: erratum #{number} names unknown article {erratum.article!r}")
+            raise InputError(
+                f"{errata_path}: erratum #{number} names unknown article {erratum.article!r}"
+            )
     for article in manifest.articles:
         raw = read_source(sources, article)
         mine = [(n, e) for n, e in enumerate(all_errata, 1) if e.article == article.id]
         edits = errata_mod.find(raw, mine, article.id, errata_path)
         build = repair(article, raw, edits)
         if build.unrepaired:
-            listed = "; ".join(
-                f"offset {run.start}: {run.text!r}" for run in build.unrepaired[:5]
-            )
+            listed = "; ".join(f"offset {run.start}: {run.text!r}" for run in build.unrepaired[:5])
             raise InputError(
                 f"{sources / article.file}: {len(build.unrepaired)} mis-decoded run(s) left after "
-                f"repair in article {article.id} ({listed}); add a reviewed erratum to {errata_path}"
+                f"repair in article {article.id} ({listed}); "
+                f"add a reviewed erratum to {errata_path}"
             )
         yield build
 

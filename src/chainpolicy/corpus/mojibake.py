@@ -2,14 +2,16 @@
 
 In the raw corpus a run such as ``?!兑巹潯穼⒋龠M`` is the GB18030 encoding of ``。《規劃》將促進``
 decoded one byte off: the first byte of the sentence end was lost (shown as ``?``), the full-width
-``！``/``？`` that the shifted decoder produced was later folded to half-width, and decoding falls back
-into step at the first ASCII byte (``M``). Re-encoding the run, restoring the full-width mark and
-putting a lead byte back in front gives the original text when no byte was lost. When bytes were
-lost the result is not clean text; such runs need a reviewed erratum (see errata.py).
+``！``/``？`` that the shifted decoder produced was later folded to half-width, and decoding
+falls back into step at the first ASCII byte (``M``). Re-encoding the run, restoring the
+full-width mark and putting a lead byte back in front gives the original text when no byte was
+lost. When bytes were lost the result is not clean text; such runs need a reviewed erratum
+(see errata.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,10 +32,8 @@ def _gb2312() -> frozenset[str]:
     chars = set()
     for hi in range(0xB0, 0xF8):
         for lo in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes([hi, lo]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return frozenset(chars)
 
 
@@ -53,7 +53,7 @@ class Run:
 
 
 def _run_end(text: str, start: int) -> int:
-    """The run ends with the first ASCII byte the shifted decoder met (where it fell back in step)."""
+    """A run ends at the first ASCII byte the shifted decoder met: there it fell back in step."""
     limit = min(len(text), start + _MAX_RUN)
     for i in range(start + 2, limit):
         if text[i].isascii() and text[i] not in "\n":
@@ -64,7 +64,7 @@ def _run_end(text: str, start: int) -> int:
 
 
 def looks_misdecoded(text: str, pos: int) -> bool:
-    """Is the ``?`` at ``pos`` the start of a mis-decoded run (rather than a genuine question mark)?"""
+    """Does the ``?`` at ``pos`` start a mis-decoded run (rather than end a genuine question)?"""
     nxt = text[pos + 1 : pos + 2]
     if not nxt or nxt == "\n":
         return False

@@ -13,7 +13,9 @@ _NOT_HEADING_END = tuple("。?？!！”」』)）:：,，;；")
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "boilerplate",
-        re.compile(r"^(责任编辑|責任編輯|编辑|編輯|来源|來源|版权声明|版權聲明|相关标签|相關標籤)\s*[:：]"),
+        re.compile(
+            r"^(责任编辑|責任編輯|编辑|編輯|来源|來源|版权声明|版權聲明|相关标签|相關標籤)\s*[:：]"
+        ),
     ),
     ("boilerplate", re.compile(r"^[(（]作者(系|為|为|是)?.*[)）]$")),
     ("caption", re.compile(r"^△")),

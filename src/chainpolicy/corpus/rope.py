@@ -83,13 +83,11 @@ class Rope:
         last = self.pieces[self._locate(end - 1)]
         i, j = self._locate(start), self._locate(end - 1)
         raw_start = first.raw_start + (start - self._starts[i] if first.kind is None else 0)
-        raw_end = (
-            last.raw_start + (end - self._starts[j]) if last.kind is None else last.raw_end
-        )
+        raw_end = last.raw_start + (end - self._starts[j]) if last.kind is None else last.raw_end
         return raw_start, raw_end
 
     def slice_pieces(self, start: int, end: int) -> list[Piece]:
-        """The pieces of cleaned ``[start, end)``; copy pieces are cut exactly, edit pieces whole."""
+        """Pieces of cleaned ``[start, end)``: copy pieces cut exactly, edit pieces kept whole."""
         if start >= end:
             return []
         out: list[Piece] = []
@@ -151,9 +149,13 @@ class Rope:
                         kind=edit.kind,
                         raw_start=raw_start,
                         raw_end=raw_end,
-                        before=self.raw[raw_start:raw_end] if exact else text[edit.start : edit.end],
+                        before=self.raw[raw_start:raw_end]
+                        if exact
+                        else text[edit.start : edit.end],
                         after=edit.after if not exact else after,
-                        note=edit.note if exact else f"{edit.note} (inside an earlier repair)".strip(),
+                        note=edit.note
+                        if exact
+                        else f"{edit.note} (inside an earlier repair)".strip(),
                     )
                 )
             cursor = end

@@ -22,7 +22,7 @@ def to_hans(text: str) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """``src[a:a+la]`` converts to ``dst[b:b+lb]``; ``same`` blocks correspond character by character."""
+    """``src[a:a+la]`` converts to ``dst[b:b+lb]``; ``same`` blocks match char by char."""
 
     a: int
     la: int

@@ -18,6 +18,7 @@ _ENDS = frozenset("。?？!！")
 _CLOSERS = frozenset("”’」』)）》】]")
 _OPEN = {"“": "”", "(": ")", "（": "）", "「": "」"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
+_CONTINUES = frozenset("的之地得,，、:：;；")
 
 
 def split(line: str, skip: frozenset[int] = frozenset()) -> list[tuple[int, int]]:
@@ -40,10 +41,11 @@ def _split(line: str, skip: frozenset[int], *, respect_quotes: bool) -> list[tup
             depth = max(0, depth - 1)
             # “...。” closes a quoted sentence: the sentence ends after the closing mark.
             closes_sentence = depth == 0 and i > 0 and line[i - 1] in _ENDS and i - 1 not in skip
-            if closes_sentence:
-                j = i + 1
-                while j < n and (line[j] in _ENDS or line[j] in _CLOSERS):
-                    j += 1
+            j = i + 1
+            while j < n and (line[j] in _ENDS or line[j] in _CLOSERS):
+                j += 1
+            # ...but not when the outer sentence goes on: 提出“要发展。”的要求
+            if closes_sentence and (j == n or line[j] not in _CONTINUES):
                 _add(line, start, j, spans)
                 start, i = j, j
                 continue

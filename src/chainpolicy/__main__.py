@@ -1,0 +1,3 @@
+from chainpolicy.cli import main
+
+main()
