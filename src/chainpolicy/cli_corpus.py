@@ -10,7 +10,7 @@ import click
 
 from chainpolicy import atomic
 from chainpolicy.corpus import ERRATA_FILE, load_corpus, mojibake
-from chainpolicy.corpus.ingest import Corpus
+from chainpolicy.corpus.ingest import Corpus, iter_marked_builds
 from chainpolicy.errors import InputError
 from chainpolicy.paths import annotations_dir, sources_dir
 
@@ -42,15 +42,18 @@ def _corpus(sources: Path | None, errata: Path | None) -> Corpus:
     help="Write JSONL here (atomically) instead of stdout.",
 )
 def sentences_command(sources: Path | None, errata: Path | None, out: Path | None) -> None:
-    """Write the sentence records, one JSON object per line."""
-    corpus = _corpus(sources, errata)
-    lines = (json.dumps(r.model_dump(), ensure_ascii=False) + "\n" for r in corpus.sentences)
+    """Write the sentence records, one JSON object per line (streamed article by article)."""
+    builds = iter_marked_builds(sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE)
+    lines = (r.model_dump_json() + "\n" for build in builds for r in build.records)
     if out is None:
         sys.stdout.writelines(lines)
         return
+    count = 0
     with atomic.open_text(out) as fh:
-        fh.writelines(lines)  # type: ignore[attr-defined]
-    click.echo(f"wrote {len(corpus.sentences)} records to {out}", err=True)
+        for line in lines:
+            fh.write(line)  # type: ignore[attr-defined]
+            count += 1
+    click.echo(f"wrote {count} records to {out}", err=True)
 
 
 @click.command("repairs")

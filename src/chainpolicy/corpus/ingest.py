@@ -84,10 +84,12 @@ def repair(source: ArticleSource, raw: str, errata: list[Edit]) -> ArticleBuild:
         for n in notes
     )
     changes += log
+    # Footnotes go to the end of the article, one line each, verbatim from the raw text.
+    appended: list[Piece] = []
     for pieces, change in zip(moved, log, strict=True):
-        # Footnotes go to the end of the article, one line each, verbatim from the raw text.
-        separator = Piece("\n", change.raw_start, change.raw_start, "footnote_separator")
-        rope = rope.concat([separator, *pieces])
+        appended += [Piece("\n", change.raw_start, change.raw_start, "footnote_separator"), *pieces]
+    if appended:
+        rope = rope.concat(appended)
     build = ArticleBuild(source, raw, rope, changes)
     build.unrepaired = mojibake.find_runs(rope.text)
     _segment(build, notes, log)
@@ -126,8 +128,10 @@ def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[C
         sentence = text[start:end]
         raw_start, raw_end = rope.raw_span(start, end)
         fn_number = int(stem[2:]) if stem.startswith("fn") else None
+        # model_construct: every field is computed here from validated inputs; the records are
+        # validated where they cross a boundary (JSONL readers, the dataset build).
         records.append(
-            SentenceRecord(
+            SentenceRecord.model_construct(
                 id=f"{article.id}-{stem}-s{per_stem[stem]:02d}",
                 article_id=article.id,
                 index=index,
@@ -143,6 +147,8 @@ def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[C
                 raw_end=raw_end,
                 text_sha1=hashlib.sha1(sentence.encode("utf-8")).hexdigest(),
                 footnote_number=fn_number,
+                duplicate_of=None,
+                footnote_anchor=None,
             )
         )
     build.records = _link_footnotes(records, anchors)
@@ -209,20 +215,21 @@ def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
         yield build
 
 
-def build_corpus(sources: Path, errata_path: Path) -> Corpus:
-    builds = list(iter_builds(sources, errata_path))
-    _mark_duplicates([r for b in builds for r in b.records], builds)
-    return Corpus(builds)
-
-
-def _mark_duplicates(records: list[SentenceRecord], builds: list[ArticleBuild]) -> None:
-    """``duplicate_of`` points at the first record (corpus order) with exactly the same text."""
-    first: dict[str, str] = {}
-    for build in builds:
+def iter_marked_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
+    """Builds whose records carry ``duplicate_of``: the first record (corpus order) with the
+    same text. Only a digest per distinct text is kept, so memory grows with distinct sentences,
+    never with the size of the articles."""
+    first: dict[bytes, str] = {}
+    for build in iter_builds(sources, errata_path):
         marked = []
         for record in build.records:
-            original = first.setdefault(record.text, record.id)
+            original = first.setdefault(hashlib.sha1(record.text.encode()).digest(), record.id)
             if original != record.id:
                 record = record.model_copy(update={"duplicate_of": original})
             marked.append(record)
         build.records = marked
+        yield build
+
+
+def build_corpus(sources: Path, errata_path: Path) -> Corpus:
+    return Corpus(list(iter_marked_builds(sources, errata_path)))

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
-from pydantic import BaseModel, ConfigDict
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +21,9 @@ class Piece:
     kind: str | None = None  # None: verbatim copy of the raw range; else the repair kind
 
 
-class Edit(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edit:
     """One change requested by a repair step, in the coordinates of the text it was computed on."""
-
-    model_config = ConfigDict(frozen=True)
 
     start: int
     end: int
@@ -35,10 +32,9 @@ class Edit(BaseModel):
     note: str = ""
 
 
-class Change(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
     """One logged change, in raw coordinates."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: str
     raw_start: int
@@ -46,6 +42,9 @@ class Change(BaseModel):
     before: str
     after: str
     note: str = ""
+
+    def model_dump(self) -> dict[str, object]:
+        return asdict(self)
 
 
 class Rope:
@@ -124,15 +123,14 @@ class Rope:
                 groups.append((start, end, [edit]))
 
         text = self.text
-        pieces: list[Piece] = []
+        walk = _Walk(self)
         changes: list[Change] = []
-        cursor = 0
         for start, end, members in groups:
-            pieces.extend(self.slice_pieces(cursor, start))
+            walk.copy_until(start)
             if start == end:  # pure insertion: anchor it to the raw position at that point
                 raw_start = raw_end = self.raw_span(start - 1, start)[1] if start else 0
             else:
-                raw_start, raw_end = self.raw_span(start, end)
+                raw_start, raw_end = walk.skip_until(end)
             parts, pos = [], start
             for edit in members:
                 parts += [text[pos : edit.start], edit.after]
@@ -141,7 +139,7 @@ class Rope:
             after = "".join(parts)
             if after:
                 kinds = sorted({e.kind for e in members})
-                pieces.append(Piece(after, raw_start, raw_end, "+".join(kinds)))
+                walk.out.append(Piece(after, raw_start, raw_end, "+".join(kinds)))
             exact = len(members) == 1 and (start, end) == (members[0].start, members[0].end)
             for edit in members:
                 changes.append(
@@ -158,9 +156,8 @@ class Rope:
                         else f"{edit.note} (inside an earlier repair)".strip(),
                     )
                 )
-            cursor = end
-        pieces.extend(self.slice_pieces(cursor, self.length))
-        return Rope(self.raw, _merge(pieces)), changes
+        walk.copy_until(self.length)
+        return Rope(self.raw, _merge(walk.out)), changes
 
     def _widen(self, start: int, end: int) -> tuple[int, int]:
         """Grow [start, end) to whole edit pieces so an earlier repair is never cut in two."""
@@ -183,6 +180,48 @@ class Rope:
         for piece in self.pieces:
             if piece.kind is None and self.raw[piece.raw_start : piece.raw_end] != piece.text:
                 raise AssertionError(f"copy piece does not match raw at {piece.raw_start}")
+
+
+class _Walk:
+    """One pass over a rope's pieces: copy up to an offset, or skip a range and report its raw span.
+
+    Edits arrive sorted, so applying them is linear in pieces + edits (no search per edit).
+    """
+
+    def __init__(self, rope: Rope) -> None:
+        self.pieces, self.starts = rope.pieces, rope._starts
+        self.index, self.cursor = 0, 0
+        self.out: list[Piece] = []
+
+    def copy_until(self, pos: int) -> None:
+        while self.cursor < pos:
+            piece, base = self.pieces[self.index], self.starts[self.index]
+            piece_end = base + len(piece.text)
+            lo, hi = self.cursor - base, min(pos, piece_end) - base
+            if lo == 0 and hi == len(piece.text):
+                self.out.append(piece)
+            else:  # only copy pieces are cut: edits were widened to whole repairs
+                self.out.append(
+                    Piece(piece.text[lo:hi], piece.raw_start + lo, piece.raw_start + hi)
+                )
+            self.cursor = base + hi
+            if self.cursor == piece_end:
+                self.index += 1
+
+    def skip_until(self, pos: int) -> tuple[int, int]:
+        """Skip ``[cursor, pos)``; return the raw range it covers."""
+        piece, base = self.pieces[self.index], self.starts[self.index]
+        raw_start = piece.raw_start + (self.cursor - base if piece.kind is None else 0)
+        while True:
+            piece, base = self.pieces[self.index], self.starts[self.index]
+            piece_end = base + len(piece.text)
+            if pos <= piece_end:
+                raw_end = piece.raw_start + (pos - base) if piece.kind is None else piece.raw_end
+                self.cursor = pos
+                if pos == piece_end:
+                    self.index += 1
+                return raw_start, raw_end
+            self.index += 1
 
 
 def _merge(pieces: list[Piece]) -> list[Piece]:

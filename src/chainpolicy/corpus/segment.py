@@ -14,6 +14,8 @@ Decisions (documented in README):
 
 from __future__ import annotations
 
+import re
+
 _ENDS = frozenset("。?？!！")
 _CLOSERS = frozenset("”’」』)）》】]")
 _OPEN = {"“": "”", "(": ")", "（": "）", "「": "」"}
@@ -30,35 +32,47 @@ def split(line: str, skip: frozenset[int] = frozenset()) -> list[tuple[int, int]
     return spans
 
 
+_EVENTS = re.compile("[" + re.escape("".join(_ENDS) + "".join(_OPEN) + "".join(_CLOSE)) + "]")
+
+
 def _split(line: str, skip: frozenset[int], *, respect_quotes: bool) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    start, depth, i, n = 0, 0, 0, len(line)
-    while i < n:
-        char = line[i]
-        if respect_quotes and char in _OPEN:
-            depth += 1
-        elif respect_quotes and char in _CLOSE:
-            depth = max(0, depth - 1)
-            # “...。” closes a quoted sentence: the sentence ends after the closing mark.
-            closes_sentence = depth == 0 and i > 0 and line[i - 1] in _ENDS and i - 1 not in skip
-            j = i + 1
-            while j < n and (line[j] in _ENDS or line[j] in _CLOSERS):
-                j += 1
-            # ...but not when the outer sentence goes on: 提出“要发展。”的要求
-            if closes_sentence and (j == n or line[j] not in _CONTINUES):
-                _add(line, start, j, spans)
-                start, i = j, j
-                continue
-        if char in _ENDS and i not in skip and depth == 0:
-            j = i + 1
-            while j < n and (line[j] in _ENDS or line[j] in _CLOSERS):
-                j += 1
-            _add(line, start, j, spans)
-            start, i = j, j
+    start, depth, n = 0, 0, len(line)
+    # Only end marks and brackets matter: visit those, not every character.
+    for match in _EVENTS.finditer(line):
+        i = match.start()
+        if i < start:  # already taken by the closers after an end mark
             continue
-        i += 1
+        char = line[i]
+        if char in _OPEN:
+            depth += respect_quotes
+            continue
+        if char in _CLOSE:
+            if not respect_quotes:
+                continue
+            depth = max(0, depth - 1)
+            # “...。” closes a quoted sentence: the sentence ends after the closing mark...
+            if not (depth == 0 and i > 0 and line[i - 1] in _ENDS and i - 1 not in skip):
+                continue
+            j = _after_closers(line, i + 1)
+            # ...but not when the outer sentence goes on: 提出“要发展。”的要求
+            if j < n and line[j] in _CONTINUES:
+                continue
+        elif i in skip or depth > 0:
+            continue
+        else:
+            j = _after_closers(line, i + 1)
+        _add(line, start, j, spans)
+        start = j
     _add(line, start, n, spans)
     return spans
+
+
+def _after_closers(line: str, j: int) -> int:
+    n = len(line)
+    while j < n and (line[j] in _ENDS or line[j] in _CLOSERS):
+        j += 1
+    return j
 
 
 def _add(line: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
