@@ -191,28 +191,36 @@ class Corpus:
 
 
 def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
-    """Build article by article (memory stays flat however many articles there are)."""
+    """Build article by article, in corpus order (memory stays flat however many articles)."""
     manifest = load(sources)
-    all_errata = errata_mod.load(errata_path)
     known = {a.id for a in manifest.articles}
-    for number, erratum in enumerate(all_errata, 1):
+    by_article: dict[str, list[tuple[int, errata_mod.Erratum]]] = {}
+    for number, erratum in enumerate(errata_mod.load(errata_path), 1):
         if erratum.article not in known:
             raise InputError(
                 f"{errata_path}: erratum #{number} names unknown article {erratum.article!r}"
             )
+        by_article.setdefault(erratum.article, []).append((number, erratum))
+    # Worker processes were measured (scripts/bench_ingest.py): shipping each build back costs
+    # more than building it, so articles are built in this process.
     for article in manifest.articles:
-        raw = read_source(sources, article)
-        mine = [(n, e) for n, e in enumerate(all_errata, 1) if e.article == article.id]
-        edits = errata_mod.find(raw, mine, article.id, errata_path)
-        build = repair(article, raw, edits)
-        if build.unrepaired:
-            listed = "; ".join(f"offset {run.start}: {run.text!r}" for run in build.unrepaired[:5])
-            raise InputError(
-                f"{sources / article.file}: {len(build.unrepaired)} mis-decoded run(s) left after "
-                f"repair in article {article.id} ({listed}); "
-                f"add a reviewed erratum to {errata_path}"
-            )
-        yield build
+        yield _build_one((sources, errata_path, article, by_article.get(article.id, [])))
+
+
+def _build_one(
+    job: tuple[Path, Path, ArticleSource, list[tuple[int, errata_mod.Erratum]]],
+) -> ArticleBuild:
+    sources, errata_path, article, errata = job
+    raw = read_source(sources, article)
+    build = repair(article, raw, errata_mod.find(raw, errata, article.id, errata_path))
+    if build.unrepaired:
+        listed = "; ".join(f"offset {run.start}: {run.text!r}" for run in build.unrepaired[:5])
+        raise InputError(
+            f"{sources / article.file}: {len(build.unrepaired)} mis-decoded run(s) left after "
+            f"repair in article {article.id} ({listed}); "
+            f"add a reviewed erratum to {errata_path}"
+        )
+    return build
 
 
 def iter_marked_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
