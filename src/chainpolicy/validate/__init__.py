@@ -1,0 +1,1 @@
+"""Validation of Label Studio exports against the corpus and the label schema."""

@@ -1,0 +1,215 @@
+"""One annotation's results -> valid span regions, plus a reason for every result left out.
+
+A region is one ``labels`` result and, for labels with types, the per-region ``choices`` result
+that shares its ``id``. The checks run in this order: shape, control names, region assembly,
+per-span rules (``check_span``), the loose ``value.text`` check, then the rules that compare the
+spans of one annotation (duplicates collapse, overlaps quarantine both spans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from chainpolicy.schema import LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES
+from chainpolicy.validate.export import LSResult, parse_result
+from chainpolicy.validate.spancheck import check_span, loose_text
+
+_TYPE_CONTROLS = {name: label for label, name in LS_TYPE_NAMES.items()}
+_CROSS_LABEL_OVERLAP = frozenset({"entity", "figure"})  # claims may contain both
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    start: int
+    end: int
+    label: str
+    type: str | None
+    n_results: int  # results this span accounts for (label + type + collapsed repeats)
+    region_id: str | None = None
+
+    @property
+    def key(self) -> tuple[int, int, str, str | None]:
+        return self.start, self.end, self.label, self.type
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+    result_index: int
+    region_id: str | None
+    detail: str
+
+
+@dataclass(slots=True)
+class Checked:
+    regions: list[Region] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    collapsed: int = 0  # results that were exact repeats
+
+
+@dataclass(slots=True)
+class _Draft:
+    index: int
+    result: LSResult
+    types: list[tuple[int, LSResult]] = field(default_factory=list)
+    repeats: int = 0
+
+
+def _describe(result: LSResult) -> str:
+    value = result.value
+    what = value.labels if result.type == "labels" else value.choices
+    return (
+        f"from_name={result.from_name!r} type={result.type!r} start={value.start} "
+        f"end={value.end} {what!r} text={value.text!r}"
+    )
+
+
+def _identity(result: LSResult) -> tuple[object, ...]:
+    value = result.value
+    return (
+        result.id,
+        result.from_name,
+        result.type,
+        value.start,
+        value.end,
+        tuple(value.labels or ()),
+        tuple(value.choices or ()),
+    )
+
+
+def check_annotation(results: Sequence[object], text: str) -> Checked:
+    """Validate the results of one annotation against ``text`` (the task's text)."""
+    out = Checked()
+    labels: dict[object, _Draft] = {}
+    types: list[tuple[int, LSResult]] = []
+    seen: set[tuple[object, ...]] = set()
+    anonymous = 0
+    for index, raw in enumerate(results):
+        result = parse_result(raw)
+        if isinstance(result, str):
+            out.rejected.append(Rejected("malformed_result", index, None, result))
+            continue
+        identity = _identity(result)
+        if identity in seen:
+            out.collapsed += 1
+            continue
+        seen.add(identity)
+        reason = _control_reason(result)
+        if reason:
+            out.rejected.append(Rejected(reason, index, result.id, _describe(result)))
+        elif result.type == "choices":
+            types.append((index, result))
+        else:
+            key: object = result.id if result.id is not None else ("anonymous", anonymous)
+            anonymous += result.id is None
+            if key in labels:
+                out.rejected.append(
+                    Rejected("duplicate_region_id", index, result.id, _describe(result))
+                )
+            else:
+                labels[key] = _Draft(index, result)
+    for index, result in types:
+        draft = labels.get(result.id) if result.id is not None else None
+        if draft is None:
+            out.rejected.append(Rejected("orphan_type", index, result.id, _describe(result)))
+        else:
+            draft.types.append((index, result))
+    candidates = [r for r in (_region(d, text, out) for d in labels.values()) if r is not None]
+    out.regions = _compare(candidates, out)
+    return out
+
+
+def _control_reason(result: LSResult) -> str | None:
+    if result.to_name != LS_TEXT_NAME:
+        return "wrong_to_name"
+    if result.type == "labels":
+        return None if result.from_name == LS_LABELS_NAME else "wrong_from_name"
+    if result.type == "choices":
+        return None if result.from_name in _TYPE_CONTROLS else "wrong_from_name"
+    return "wrong_result_type"
+
+
+def _region(draft: _Draft, text: str, out: Checked) -> tuple[Region, _Draft] | None:
+    """The region of one label result (with its type), or None after rejecting its results."""
+    result = draft.result
+    value = result.value
+    reason: str | None = None
+    type_: str | None = None
+    chosen = value.labels or []
+    label = chosen[0] if len(chosen) == 1 else ""
+    if len(chosen) != 1:
+        reason = "label_count"
+    elif len(draft.types) > 1:
+        reason = "type_count"
+    elif draft.types:
+        choice = draft.types[0][1]
+        choices = choice.value.choices or []
+        if len(choices) != 1:
+            reason = "type_count"
+        elif _TYPE_CONTROLS[choice.from_name] != label:
+            reason = "unknown_type"
+        elif (choice.value.start, choice.value.end) != (value.start, value.end):
+            reason = "type_region_mismatch"
+        else:
+            type_ = choices[0]
+    start, end = value.start, value.end
+    if reason is None:
+        if start is None or end is None:
+            reason = "bad_offsets"
+        else:
+            reason = check_span(text, start, end, label, type_)
+    if (
+        reason is None
+        and value.text is not None
+        and loose_text(value.text) != loose_text(text[start:end])  # type: ignore[index]
+    ):
+        reason = "text_mismatch"
+    if reason is not None:
+        detail = _describe(result)
+        out.rejected.append(Rejected(reason, draft.index, result.id, detail))
+        for index, choice in draft.types:
+            out.rejected.append(Rejected(reason, index, choice.id, _describe(choice)))
+        return None
+    assert start is not None and end is not None
+    region = Region(start, end, label, type_, 1 + len(draft.types), result.id)
+    return region, draft
+
+
+def _compare(candidates: list[tuple[Region, _Draft]], out: Checked) -> list[Region]:
+    """Collapse repeated spans, then quarantine both spans of every forbidden overlap."""
+    unique: dict[tuple[int, int, str, str | None], Region] = {}
+    drafts: dict[tuple[int, int, str, str | None], _Draft] = {}
+    for region, draft in candidates:
+        if region.key in unique:
+            out.collapsed += region.n_results
+            continue
+        unique[region.key] = region
+        drafts[region.key] = draft
+    regions = sorted(unique.values(), key=lambda r: (r.start, r.end, r.label, r.type or ""))
+    bad: dict[tuple[int, int, str, str | None], str] = {}
+    for i, left in enumerate(regions):
+        for right in regions[i + 1 :]:
+            if right.start >= left.end:
+                break
+            if left.label == right.label:
+                reason = "overlap_same_label"
+            elif {left.label, right.label} == _CROSS_LABEL_OVERLAP:
+                reason = "overlap_entity_figure"
+            else:
+                continue
+            bad.setdefault(left.key, reason)
+            bad.setdefault(right.key, reason)
+    kept = []
+    for region in regions:
+        reason = bad.get(region.key)
+        if reason is None:
+            kept.append(region)
+            continue
+        draft = drafts[region.key]
+        out.rejected.append(
+            Rejected(reason, draft.index, region.region_id, _describe(draft.result))
+        )
+        for index, choice in draft.types:
+            out.rejected.append(Rejected(reason, index, choice.id, _describe(choice)))
+    return kept

@@ -1,0 +1,174 @@
+"""Validated annotations on disk between the two passes of the build (SQLite, stdlib).
+
+Exports reach gigabytes and the annotations of one sentence may be anywhere in them (several
+annotators, re-exports), so validated annotations are not kept in memory: each becomes one row
+(spans packed as int32) in a temporary SQLite file, read back in corpus order. SQLite's page
+cache is capped, so memory does not grow with the exports.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SPAN_FIELDS = 5  # start, end, label index, type index (-1: none), results it accounts for
+PackedSpan = tuple[int, int, int, int, int]
+
+
+def pack(spans: Sequence[PackedSpan]) -> bytes:
+    return array("i", [v for span in spans for v in span]).tobytes()
+
+
+def unpack(blob: bytes) -> list[PackedSpan]:
+    values = array("i")
+    values.frombytes(blob)
+    return [
+        (values[i], values[i + 1], values[i + 2], values[i + 3], values[i + 4])
+        for i in range(0, len(values), SPAN_FIELDS)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnnotation:
+    sentence: int
+    annotation_id: int
+    annotator: int | None
+    ground_truth: bool
+    recency: int
+    task_id: int
+    export: int
+    spans: list[PackedSpan]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAnnotation:
+    """An annotation of a task whose text is no longer the sentence text: to be re-anchored."""
+
+    article: int
+    article_start: int
+    text: str
+    sentence_id: str
+    annotation: StoredAnnotation
+
+
+_SCHEMA = """
+CREATE TABLE ann (sentence INTEGER, annotation_id INTEGER, annotator INTEGER,
+                  ground_truth INTEGER, recency INTEGER, task_id INTEGER, export INTEGER,
+                  spans BLOB);
+CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentence_id TEXT,
+                      annotation_id INTEGER, annotator INTEGER, ground_truth INTEGER,
+                      recency INTEGER, task_id INTEGER, export INTEGER, spans BLOB);
+"""
+_BATCH = 4096
+
+
+class AnnotationStore:
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None)
+        # A scratch file: no journal, no fsync; a capped page cache (negative = KiB).
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384;"
+            "PRAGMA temp_store=FILE;" + _SCHEMA
+        )
+        self._rows: list[tuple[object, ...]] = []
+        self.count = 0
+
+    def add(self, a: StoredAnnotation) -> None:
+        self._rows.append(
+            (
+                a.sentence,
+                a.annotation_id,
+                a.annotator,
+                a.ground_truth,
+                a.recency,
+                a.task_id,
+                a.export,
+                pack(a.spans),
+            )
+        )
+        self.count += 1
+        if len(self._rows) >= _BATCH:
+            self._flush()
+
+    def add_pending(self, p: PendingAnnotation) -> None:
+        a = p.annotation
+        self._db.execute(
+            "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                p.article,
+                p.article_start,
+                p.text,
+                p.sentence_id,
+                a.annotation_id,
+                a.annotator,
+                a.ground_truth,
+                a.recency,
+                a.task_id,
+                a.export,
+                pack(a.spans),
+            ),
+        )
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO ann VALUES (?,?,?,?,?,?,?,?)", self._rows)
+            self._db.execute("COMMIT")
+            self._rows.clear()
+
+    def pending(self) -> Iterator[PendingAnnotation]:
+        """Pending annotations in article order."""
+        cursor = self._db.execute("SELECT * FROM pending ORDER BY article, rowid")
+        for row in cursor:
+            article, start, text, sentence_id, *rest = row
+            yield PendingAnnotation(article, start, text, sentence_id, _stored(-1, *rest))
+
+    def has_pending(self) -> bool:
+        return self._db.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is not None
+
+    def by_sentence(self) -> Iterator[tuple[int, list[StoredAnnotation]]]:
+        """All annotations grouped by sentence, in corpus order (rows in the order they came)."""
+        self._flush()
+        self._db.execute("CREATE INDEX IF NOT EXISTS ann_sentence ON ann (sentence)")
+        cursor = self._db.execute(
+            "SELECT sentence, annotation_id, annotator, ground_truth, recency, task_id, export,"
+            " spans FROM ann ORDER BY sentence, rowid"
+        )
+        group: list[StoredAnnotation] = []
+        current = -1
+        for row in cursor:
+            if row[0] != current:
+                if group:
+                    yield current, group
+                current, group = row[0], []
+            group.append(_stored(*row))
+        if group:
+            yield current, group
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _stored(
+    sentence: int,
+    annotation_id: int,
+    annotator: int | None,
+    ground_truth: int,
+    recency: int,
+    task_id: int,
+    export: int,
+    spans: bytes,
+) -> StoredAnnotation:
+    return StoredAnnotation(
+        sentence,
+        annotation_id,
+        annotator,
+        bool(ground_truth),
+        recency,
+        task_id,
+        export,
+        unpack(spans),
+    )

@@ -1,0 +1,129 @@
+"""Write Label Studio-shaped export JSON from spans (for the benchmark and the tests).
+
+The shape follows real exports of label-studio 1.23.2 (see the Label Studio notes): a span is one
+``labels`` result plus, for labels with types, one per-region ``choices`` result sharing its
+``id``. Nothing here is ever read as an annotation by the build except through ``iter_tasks`` on a
+file written by ``write_export``, exactly like a real export.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from chainpolicy import atomic
+from chainpolicy.schema import LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES
+from chainpolicy.validate.taskdata import task_data
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+    label: str
+    type: str | None = None
+
+
+def region_results(text: str, span: Span, region_id: str) -> list[dict[str, Any]]:
+    """The results Label Studio stores for one labelled region (and its type, if any)."""
+    value = {"start": span.start, "end": span.end, "text": text[span.start : span.end]}
+    results: list[dict[str, Any]] = [
+        {
+            "value": {**value, "labels": [span.label]},
+            "id": region_id,
+            "from_name": LS_LABELS_NAME,
+            "to_name": LS_TEXT_NAME,
+            "type": "labels",
+            "origin": "manual",
+        }
+    ]
+    if span.type is not None:
+        results.append(
+            {
+                "value": {**value, "choices": [span.type]},
+                "id": region_id,
+                "from_name": LS_TYPE_NAMES[span.label],
+                "to_name": LS_TEXT_NAME,
+                "type": "choices",
+                "origin": "manual",
+            }
+        )
+    return results
+
+
+def annotation(
+    annotation_id: int,
+    annotator: int,
+    text: str,
+    spans: Sequence[Span],
+    *,
+    task_id: int = 0,
+    cancelled: bool = False,
+    ground_truth: bool = False,
+    updated_at: str = "2024-05-01T10:00:00.000000Z",
+) -> dict[str, Any]:
+    result = [
+        r
+        for number, span in enumerate(spans)
+        for r in region_results(text, span, f"a{annotation_id}r{number}")
+    ]
+    return {
+        "id": annotation_id,
+        "completed_by": annotator,
+        "result": result,
+        "was_cancelled": cancelled,
+        "ground_truth": ground_truth,
+        "created_at": updated_at,
+        "updated_at": updated_at,
+        "lead_time": 12.5,
+        "prediction": {},
+        "result_count": len(spans),
+        "task": task_id,
+        "project": 1,
+        "parent_prediction": None,
+        "parent_annotation": None,
+    }
+
+
+def task(
+    task_id: int,
+    sentence_id: str,
+    article_id: str,
+    text: str,
+    article_start: int,
+    annotations: Sequence[dict[str, Any]] = (),
+    *,
+    drafts: Sequence[dict[str, Any]] = (),
+    predictions: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    return {
+        "id": task_id,
+        "data": task_data(sentence_id, article_id, text, article_start),
+        "annotations": list(annotations),
+        "drafts": list(drafts),
+        "predictions": list(predictions),
+        "meta": {},
+        "inner_id": task_id,
+        "total_annotations": sum(not a["was_cancelled"] for a in annotations),
+        "cancelled_annotations": sum(bool(a["was_cancelled"]) for a in annotations),
+        "total_predictions": len(predictions),
+        "project": 1,
+    }
+
+
+def prediction(text: str, spans: Sequence[Span], model_version: str = "prelabel") -> dict[str, Any]:
+    result = [r for n, s in enumerate(spans) for r in region_results(text, s, f"p{n}")]
+    return {"id": 1, "model_version": model_version, "score": 0.5, "result": result}
+
+
+def write_export(path: Path, tasks: Iterable[dict[str, Any]]) -> int:
+    """Write tasks as one JSON array, streamed (the benchmark writes hundreds of megabytes)."""
+    count = 0
+    with atomic.open_text(path) as fh:
+        fh.write("[")  # type: ignore[attr-defined]
+        for item in tasks:
+            fh.write((",\n" if count else "\n") + json.dumps(item, ensure_ascii=False))  # type: ignore[attr-defined]
+            count += 1
+        fh.write("\n]\n")  # type: ignore[attr-defined]
+    return count
