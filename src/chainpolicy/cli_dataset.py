@@ -1,0 +1,197 @@
+"""CLI of the dataset layer: ``build``, ``splits``, ``agreement``, ``publish``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from chainpolicy.dataset import splits as split_rule
+from chainpolicy.errors import InputError
+from chainpolicy.paths import annotations_dir, dataset_dir, repo_root
+
+if TYPE_CHECKING:  # the build imports datasets/pyarrow: only when a command runs
+    from chainpolicy.dataset.build import BuildInputs
+
+_exports = click.option(
+    "--exports",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of Label Studio JSON exports [default: annotations/exports/].",
+)
+_sentences = click.option(
+    "--sentences",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Sentence records as JSONL (`chainpolicy sentences`) instead of the committed corpus.",
+)
+_articles = click.option(
+    "--articles",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Article records as JSONL, with --sentences (otherwise rebuilt from the sentences).",
+)
+_splits = click.option(
+    "--splits",
+    "splits_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Split assignment [default: annotations/{split_rule.SPLITS_FILE}].",
+)
+
+
+def _inputs(
+    exports: Path | None,
+    sentences: Path | None,
+    articles: Path | None,
+    splits_file: Path | None,
+    card: Path | None = None,
+) -> BuildInputs:
+    from chainpolicy.dataset.build import BuildInputs, find_exports
+    from chainpolicy.dataset.source import CorpusSource, JsonlSource
+
+    if articles is not None and sentences is None:
+        raise InputError("--articles needs --sentences")
+    source = JsonlSource(sentences, articles) if sentences else CorpusSource()
+    return BuildInputs(
+        source=source,
+        exports=find_exports(exports or annotations_dir() / "exports"),
+        splits_file=splits_file or annotations_dir() / split_rule.SPLITS_FILE,
+        card_template=card or repo_root() / "dataset_card.md",
+        guidelines=annotations_dir() / "guidelines.md",
+    )
+
+
+@click.command("build")
+@_exports
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The dataset folder to (re)place [default: dataset/].",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the build report and quarantine list go [default: annotations/build_report/].",
+)
+@_sentences
+@_articles
+@_splits
+@click.option(
+    "--card",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Hand-written card source [default: dataset_card.md].",
+)
+@click.option(
+    "--strict", is_flag=True, help="Fail (and keep the old folder) if any result is quarantined."
+)
+def build_command(
+    exports: Path | None,
+    out: Path | None,
+    report_dir: Path | None,
+    sentences: Path | None,
+    articles: Path | None,
+    splits_file: Path | None,
+    card: Path | None,
+    strict: bool,
+) -> None:
+    """Validate every export and write the Hugging Face dataset folder (atomically).
+
+    Every result of every export ends in the dataset or in the quarantine list with its reason;
+    the totals are printed and written to the report folder.
+    """
+    from chainpolicy.dataset.build import build
+
+    inputs = _inputs(exports, sentences, articles, splits_file, card)
+    target = out or dataset_dir()
+    reports = report_dir or annotations_dir() / "build_report"
+    result = build(inputs, target, reports, strict=strict)
+    click.echo(result.summary, nl=False)
+    click.echo(f"\nwrote {target} (report: {reports})")
+
+
+@click.command("splits")
+@_sentences
+@_splits
+@click.option("--write", is_flag=True, help="Write the assignment file (review, then commit).")
+def splits_command(sentences: Path | None, splits_file: Path | None, write: bool) -> None:
+    """Show the split per article by the documented rule, and compare it with the file."""
+    from chainpolicy.dataset.source import CorpusSource, JsonlSource
+    from chainpolicy.validate.index import SentenceIndex
+
+    source = JsonlSource(sentences) if sentences else CorpusSource()
+    index = SentenceIndex.build(source.sentences(), source.description)
+    sizes = index.article_sizes()
+    proposed = split_rule.assign(sizes)
+    path = splits_file or annotations_dir() / split_rule.SPLITS_FILE
+    for article, script, size in sizes:
+        click.echo(f"{article}\t{script}\t{size} annotatable records\t{proposed[article]}")
+    if write:
+        split_rule.write(path, proposed)
+        click.echo(f"wrote {path}")
+    elif path.exists():
+        current = split_rule.load(path)
+        same = current == proposed
+        click.echo(f"{path}: {'matches the rule' if same else 'differs from the rule'}")
+
+
+@click.command("agreement")
+@_exports
+@_sentences
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def agreement_command(exports: Path | None, sentences: Path | None, as_json: bool) -> None:
+    """Inter-annotator agreement (pairwise span F1, Krippendorff's alpha) per label."""
+    from chainpolicy.dataset.build import measure_agreement
+
+    inputs = _inputs(exports, sentences, None, None)
+    report = measure_agreement(inputs)
+    if as_json:
+        click.echo(json.dumps(report.model_dump(), indent=2))
+        return
+    click.echo(
+        f"{report.sentences} sentences with two or more annotators, {report.annotators} annotators"
+    )
+    click.echo("label\tpairs\tstrict P\tstrict R\tstrict F1\tpartial F1\talpha")
+    for r in report.layers:
+        alpha = "n/a" if r.alpha is None else f"{r.alpha:.3f}"
+        click.echo(
+            f"{r.label}\t{r.pairs}\t{r.strict_precision:.3f}\t{r.strict_recall:.3f}\t"
+            f"{r.strict_f1:.3f}\t{r.partial_f1:.3f}\t{alpha}"
+        )
+
+
+@click.command("publish")
+@click.option("--repo-id", required=True, help="Hugging Face dataset repository, ORG/NAME.")
+@click.option(
+    "--revision", default=None, help="Branch to upload to (created if missing) [default: main]."
+)
+@click.option(
+    "--dataset",
+    "folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The folder to upload [default: dataset/].",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded; upload nothing.")
+def publish_command(repo_id: str, revision: str | None, folder: Path | None, dry_run: bool) -> None:
+    """Upload the dataset folder to the Hugging Face Hub (token from HF_TOKEN)."""
+    from chainpolicy.dataset import publish
+
+    files = publish.plan(folder or dataset_dir())
+    if dry_run:
+        for f in files:
+            click.echo(f"{f.size:>12}  sha256:{f.sha256}  {f.path}")
+        total = sum(f.size for f in files)
+        where = f"{repo_id}@{revision}" if revision else repo_id
+        click.echo(f"dry run: {len(files)} files, {total} bytes would be uploaded to {where}")
+        return
+    url = publish.upload(folder or dataset_dir(), files, repo_id, revision)
+    click.echo(f"uploaded {len(files)} files: {url}")
+
+
+COMMANDS: list[click.Command] = [build_command, splits_command, agreement_command, publish_command]

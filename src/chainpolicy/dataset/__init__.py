@@ -1,0 +1,1 @@
+"""The publishable Hugging Face dataset: build, card, publish."""

@@ -1,0 +1,227 @@
+"""The build end to end: exports over the real corpus -> the dataset folder, with accounting."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from chainpolicy.dataset.build import BuildResult, StrictFailure
+from chainpolicy.dataset.features import STATUSES, tag_names
+from chainpolicy.errors import InputError
+from chainpolicy.records import SentenceRecord
+from chainpolicy.validate.synthetic import Span, annotation, prediction, task
+
+A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
+B = "4f7741a2ad09df20-p002-s01"  # 今年6月,工信部等部門聯合印發《關于...指導意見》,... (traditional)
+C = "02dec154e1ac7468-p001-s01"  # 习近平总书记在中央政治局第十八次集体学习时强调,...
+
+
+def _task(record: SentenceRecord, task_id: int, annotations: list[dict[str, Any]], **kw: Any):
+    return task(task_id, record.id, record.article_id, record.text, record.start, annotations, **kw)
+
+
+def _span(record: SentenceRecord, chunk: str, label: str, type_: str | None = None) -> Span:
+    start = record.text.index(chunk)
+    return Span(start, start + len(chunk), label, type_)
+
+
+def _rows(root: Path, config: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for path in sorted((root / "data" / config).glob("*.parquet")):
+        rows += pq.read_table(path).to_pylist()
+    return rows
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def annotated(
+    sentences: dict[str, SentenceRecord],
+    export_file: Callable[[str, list[dict[str, Any]]], Path],
+) -> Path:
+    a, b, c = sentences[A], sentences[B], sentences[C]
+    agreed = [_span(a, "江苏省", "entity", "LOC"), _span(a, "20家", "figure", "COUNT")]
+    tasks = [
+        # A: two annotators agree on two spans; one of them also marks 苏州市 (1 of 2, older).
+        _task(
+            a,
+            1,
+            [
+                annotation(101, 1, a.text, agreed, updated_at="2024-05-01T10:00:00Z"),
+                annotation(
+                    102,
+                    2,
+                    a.text,
+                    [*agreed, _span(a, "苏州市", "entity", "LOC")],
+                    updated_at="2024-04-01T10:00:00Z",
+                ),
+                annotation(103, 3, a.text, [], cancelled=True),
+            ],
+            predictions=[prediction(a.text, [_span(a, "6家", "figure", "COUNT")])],
+        ),
+        # B: one annotator, a WORK title and a date, plus one figure without a numeral.
+        _task(
+            b,
+            2,
+            [
+                annotation(
+                    104,
+                    1,
+                    b.text,
+                    [
+                        _span(b, "今年6月", "figure", "DATE"),
+                        _span(
+                            b, "關于加快推動區塊鏈技術應用和產業發展的指導意見", "entity", "WORK"
+                        ),
+                        _span(b, "工信部等部門", "figure", "COUNT"),
+                    ],
+                )
+            ],
+        ),
+        # C: annotated, nothing to mark.
+        _task(c, 3, [annotation(105, 2, c.text, [])]),
+    ]
+    return export_file("project-20240501T000000Z.json", tasks)
+
+
+def test_without_exports_every_record_is_marked_not_annotated(
+    run_build: Callable[..., BuildResult],
+) -> None:
+    result = run_build([])
+    rows = _rows(result.out, "default")  # type: ignore[arg-type]
+    assert rows and not result.report.gold_annotations
+    statuses = {STATUSES[r["annotation_status"]] for r in rows}
+    assert statuses == {"not_annotated", "not_annotatable"}
+    assert all(r["spans"] == [] for r in rows)
+    card = (result.out / "README.md").read_text("utf-8")  # type: ignore[operator]
+    assert "No gold annotations yet" in card
+
+
+def test_gold_spans_statuses_and_accounting(
+    run_build: Callable[..., BuildResult], annotated: Path, sentences: dict[str, SentenceRecord]
+) -> None:
+    result = run_build([annotated])
+    report = result.report
+    by_id = {r["id"]: r for r in _rows(result.out, "default")}  # type: ignore[arg-type]
+
+    a = by_id[A]
+    assert [(s["text"], s["type"]) for s in a["spans"]] == [("江苏省", "LOC"), ("20家", "COUNT")]
+    assert a["n_annotators"] == 2 and a["adjudication"] == 2  # majority
+    assert STATUSES[a["annotation_status"]] == "annotated"
+    figure = a["spans"][1]
+    assert a["text"][figure["start"] : figure["end"]] == "20家"
+
+    b = by_id[B]
+    assert {s["text"] for s in b["spans"]} == {
+        "今年6月",
+        "關于加快推動區塊鏈技術應用和產業發展的指導意見",
+    }
+    assert b["quarantined_results"] == 2  # the label and the type result of the bad figure
+    assert STATUSES[by_id[C]["annotation_status"]] == "annotated_empty"
+
+    # Every result read ends in exactly one outcome.
+    assert sum(report.outcomes.values()) == report.results_read
+    assert report.quarantine == {"figure_without_numeral": 2}
+    assert report.outcomes["excluded_prediction"] == 2  # label + type result of the prediction
+    assert report.outcomes["not_adopted"] == 2  # 苏州市 (label + type), 1 vote of 2, older
+    assert report.annotations.cancelled == 1
+    quarantine = [
+        json.loads(line)
+        for line in (result.report_dir / "quarantine.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert {
+        (q["task_id"], q["annotation_id"], q["annotator"], q["reason"]) for q in quarantine
+    } == {(2, 104, 1, "figure_without_numeral")}
+    # The per-annotator config keeps both annotations of A as their annotators made them.
+    votes = [r for r in _rows(result.out, "annotations") if r["sentence_id"] == A]  # type: ignore[arg-type]
+    assert sorted(len(v["spans"]) for v in votes) == [2, 3]
+
+
+def test_simplified_view_and_bio_tags_follow_the_gold_spans(
+    run_build: Callable[..., BuildResult], annotated: Path, sentences: dict[str, SentenceRecord]
+) -> None:
+    result = run_build([annotated])
+    root: Path = result.out  # type: ignore[assignment]
+    hans = {r["id"]: r for r in _rows(root, "zh_hans")}
+    b = hans[B]
+    assert b["text"] == sentences[B].text_hans
+    assert {b["text"][s["start"] : s["end"]] for s in b["spans"]} == {
+        "今年6月",
+        "关于加快推动区块链技术应用和产业发展的指导意见",
+    }
+    bio = {r["id"]: r for r in _rows(root, "char_bio")}
+    tags = tag_names("entity")
+    row = bio[A]
+    assert "".join(row["chars"]) == sentences[A].text
+    start = sentences[A].text.index("江苏省")
+    assert [tags[t] for t in row["entity_tags"][start : start + 4]] == [
+        "B-LOC",
+        "I-LOC",
+        "I-LOC",
+        "O",
+    ]
+
+
+def test_same_inputs_give_byte_identical_folders(
+    run_build: Callable[..., BuildResult], annotated: Path
+) -> None:
+    first = run_build([annotated], "one")
+    second = run_build([annotated], "two")
+    assert _hashes(first.out) == _hashes(second.out)  # type: ignore[arg-type]
+
+
+def test_strict_refuses_and_keeps_the_previous_folder(
+    run_build: Callable[..., BuildResult], annotated: Path
+) -> None:
+    previous = run_build([])
+    before = _hashes(previous.out)  # type: ignore[arg-type]
+    with pytest.raises(StrictFailure, match="figure_without_numeral 2"):
+        run_build([annotated], strict=True)
+    assert _hashes(previous.out) == before  # type: ignore[arg-type]
+    report = json.loads((previous.report_dir / "build_report.json").read_text("utf-8"))
+    assert report["outcomes"]["quarantined"] == 2  # the report of the refused build is written
+
+
+def test_truncated_export_names_file_and_position_and_keeps_the_folder(
+    run_build: Callable[..., BuildResult], annotated: Path
+) -> None:
+    previous = run_build([])
+    before = _hashes(previous.out)  # type: ignore[arg-type]
+    data = annotated.read_bytes()
+    annotated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(
+        InputError, match=rf"{annotated.name}: truncated in task #\d+ .*at byte \d+"
+    ):
+        run_build([annotated])
+    assert _hashes(previous.out) == before  # type: ignore[arg-type]
+
+
+def test_changed_text_is_reanchored_through_article_offsets(
+    run_build: Callable[..., BuildResult],
+    sentences: dict[str, SentenceRecord],
+    export_file: Callable[[str, list[dict[str, Any]]], Path],
+) -> None:
+    a = sentences[A]
+    # The task was made when the sentence had one more character at its end (a later repair
+    # removed it): 江苏省 is still at the same article offsets, 4家 at the end is not.
+    old = a.text[:-1] + "X" + a.text[-1]
+    spans = [_span(a, "江苏省", "entity", "LOC"), Span(len(old) - 2, len(old) - 1, "claim")]
+    ann = annotation(201, 1, old, spans)
+    item = task(9, "gone-id", a.article_id, old, a.start, [ann])
+    result = run_build([export_file("old.json", [item])])
+    row = {r["id"]: r for r in _rows(result.out, "default")}[A]  # type: ignore[arg-type]
+    assert [s["text"] for s in row["spans"]] == ["江苏省"]
+    assert result.report.annotations.reanchored == 1
+    assert result.report.quarantine == {"text_changed": 1}
