@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from chainpolicy.schema import LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES
+from chainpolicy.schema import LABELS_BY_NAME, LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES
 from chainpolicy.validate.export import LSResult, parse_result
 from chainpolicy.validate.spancheck import check_span, loose_text
 
@@ -140,6 +140,8 @@ def _region(draft: _Draft, text: str, out: Checked) -> tuple[Region, _Draft] | N
     label = chosen[0] if len(chosen) == 1 else ""
     if len(chosen) != 1:
         reason = "label_count"
+    elif label not in LABELS_BY_NAME:
+        reason = "unknown_label"  # before the type checks, which would blame the type
     elif len(draft.types) > 1:
         reason = "type_count"
     elif draft.types:

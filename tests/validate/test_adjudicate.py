@@ -1,0 +1,47 @@
+"""The adjudication policy, rule by rule (see chainpolicy.validate.adjudicate)."""
+
+from __future__ import annotations
+
+from chainpolicy.validate.adjudicate import Vote, adjudicate, one_per_annotator
+
+X = (0, 3, 0, 1)  # start, end, label index, type index
+Y = (5, 8, 1, 5)
+Z = (10, 14, 2, -1)
+
+
+def vote(ann: int, user: int | None, spans: tuple, recency: int = 0, gt: bool = False) -> Vote:
+    return Vote(ann, user, gt, recency, spans)
+
+
+def test_no_votes_single_and_empty() -> None:
+    assert adjudicate([]).method == "none"
+    single = adjudicate([vote(1, 7, (Y, X))])
+    assert (single.method, single.spans, single.n_annotators) == ("single", (X, Y), 1)
+    assert adjudicate([vote(1, 7, ())]).spans == ()
+
+
+def test_majority_and_tie_break_by_most_recent() -> None:
+    votes = [vote(1, 1, (X, Y), 10), vote(2, 2, (X,), 20), vote(3, 3, (X, Z), 30)]
+    decision = adjudicate(votes)
+    assert decision.method == "majority" and decision.spans == (X,)  # Y, Z: 1 of 3
+    tie = adjudicate([vote(1, 1, (X, Y), 10), vote(2, 2, (X, Z), 20)])
+    assert tie.spans == (X, Z)  # Z is in the most recent annotation, Y is not
+    assert tie.adjudicated
+
+
+def test_empty_annotation_is_a_vote_for_nothing() -> None:
+    decision = adjudicate([vote(1, 1, (X,), 10), vote(2, 2, (), 20), vote(3, 3, (), 5)])
+    assert decision.spans == ()
+
+
+def test_ground_truth_wins_over_the_majority() -> None:
+    votes = [vote(1, 1, (X,), 10), vote(2, 2, (X,), 20), vote(3, 3, (Z,), 5, gt=True)]
+    decision = adjudicate(votes)
+    assert (decision.method, decision.spans) == ("ground_truth", (Z,))
+
+
+def test_one_vote_per_annotator_keeps_the_most_recent() -> None:
+    votes = [vote(1, 1, (X,), 10), vote(2, 1, (Y,), 30), vote(3, 2, (Z,), 20), vote(4, None, ())]
+    kept, superseded = one_per_annotator(votes)
+    assert [v.annotation_id for v in kept] == [4, 2, 3]  # anonymous first, then by user id
+    assert [v.annotation_id for v in superseded] == [1]
