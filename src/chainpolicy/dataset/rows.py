@@ -29,7 +29,7 @@ for _label, _name in enumerate(LABEL_NAMES):
     _B_TAG[_label, -1] = _tags.index(f"B-{_name}") if f"B-{_name}" in _tags else -1
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # figure texts repeat; bounded so memory stays flat
 def _figure_fields(text: str) -> tuple[str | None, str | None, str | None]:
     return normalise(text)
 

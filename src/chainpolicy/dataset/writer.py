@@ -17,7 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-BATCH_ROWS: Final = 16384
+BATCH_ROWS: Final = 1024
+# Article rows carry whole articles: a batch also ends at this many characters of text, so the
+# buffer stays small whatever the rows hold (and the cut points depend only on the data).
+BATCH_CHARS: Final = 1_000_000
 _WRITE_OPTIONS: Final[dict[str, Any]] = {
     "compression": "zstd",
     "compression_level": 3,
@@ -40,12 +43,14 @@ class SplitWriter:
         self.schema = features.arrow_schema
         self.columns: dict[str, list[Any]] = {name: [] for name in self.schema.names}
         self.rows = 0
+        self._chars = 0
         self._writer: pq.ParquetWriter | None = None
 
     def add(self, **row: Any) -> None:
         for name, column in self.columns.items():
             column.append(row[name])
-        if len(next(iter(self.columns.values()))) >= BATCH_ROWS:
+        self._chars += len(row.get("text") or "")
+        if len(next(iter(self.columns.values()))) >= BATCH_ROWS or self._chars >= BATCH_CHARS:
             self.flush()
 
     def add_table(self, table: pa.Table) -> None:
@@ -59,6 +64,7 @@ class SplitWriter:
         self._write(pa.Table.from_arrays(arrays, schema=self.schema))
         for column in self.columns.values():
             column.clear()
+        self._chars = 0
 
     def _write(self, table: pa.Table) -> None:
         if self._writer is None:

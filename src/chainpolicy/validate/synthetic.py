@@ -11,45 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from chainpolicy import atomic
-from chainpolicy.schema import LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES
+from chainpolicy.labelstudio.results import Span, region_results
 from chainpolicy.validate.taskdata import task_data
-
-
-class Span(NamedTuple):
-    start: int
-    end: int
-    label: str
-    type: str | None = None
-
-
-def region_results(text: str, span: Span, region_id: str) -> list[dict[str, Any]]:
-    """The results Label Studio stores for one labelled region (and its type, if any)."""
-    value = {"start": span.start, "end": span.end, "text": text[span.start : span.end]}
-    results: list[dict[str, Any]] = [
-        {
-            "value": {**value, "labels": [span.label]},
-            "id": region_id,
-            "from_name": LS_LABELS_NAME,
-            "to_name": LS_TEXT_NAME,
-            "type": "labels",
-            "origin": "manual",
-        }
-    ]
-    if span.type is not None:
-        results.append(
-            {
-                "value": {**value, "choices": [span.type]},
-                "id": region_id,
-                "from_name": LS_TYPE_NAMES[span.label],
-                "to_name": LS_TEXT_NAME,
-                "type": "choices",
-                "origin": "manual",
-            }
-        )
-    return results
 
 
 def annotation(
