@@ -1,7 +1,162 @@
-"""CLI commands of this layer (being built)."""
+"""CLI of the Label Studio layer: ``tasks``, ``ls config|serve|push|pull|import-pass``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from chainpolicy import atomic
+from chainpolicy.errors import InputError
+from chainpolicy.paths import annotations_dir, repo_root
+
+DEFAULT_PROJECT = "ChainPolicy-ZH"
+_url = click.option("--url", default=None, help="Server URL [default: $CHAINPOLICY_LS_URL].")
+_project = click.option(
+    "--project", "title", default=DEFAULT_PROJECT, show_default=True, help="Project title."
+)
+
+
+def _tasks(predictions: bool) -> list[dict[str, object]]:
+    from chainpolicy.corpus import load_corpus
+    from chainpolicy.labelstudio.tasks import make_tasks
+
+    corpus = load_corpus()
+    titles = {a.id: a.title for a in corpus.articles}
+    return list(make_tasks(corpus.sentences, titles, predictions=predictions))
+
+
+@click.command("tasks")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="JSON file."
+)
+@click.option("--no-predictions", is_flag=True, help="Leave out the machine pre-annotations.")
+def tasks_command(out: Path, no_predictions: bool) -> None:
+    """Write the Label Studio import JSON: one task per sentence (boilerplate excluded)."""
+    tasks = _tasks(not no_predictions)
+    atomic.write_text(out, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
+    spans = sum(len(p["result"]) for t in tasks for p in t.get("predictions", []))  # type: ignore[attr-defined]
+    click.echo(f"wrote {len(tasks)} tasks ({spans} pre-annotation results) to {out}")
+
+
+@click.group("ls")
+def ls_group() -> None:
+    """Label Studio: labelling config, local server, push tasks, pull exports."""
+
+
+@ls_group.command("config")
+@click.option("--write", is_flag=True, help="Write annotations/label_config.xml.")
+def config_command(write: bool) -> None:
+    """Print the labelling config generated from the label schema (or write it)."""
+    from chainpolicy.labelstudio.config import CONFIG_FILE, label_config
+
+    xml = label_config()
+    if write:
+        atomic.write_text(annotations_dir() / CONFIG_FILE, xml)
+        click.echo(f"wrote {annotations_dir() / CONFIG_FILE}")
+    else:
+        click.echo(xml, nl=False)
+
+
+@ls_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="SQLite database and files [default: .labelstudio/ in the repository, git-ignored].",
+)
+def serve_command(host: str, port: int, data_dir: Path | None) -> None:
+    """Start a local Label Studio, wait until it is healthy, print how to connect."""
+    from chainpolicy.labelstudio import server
+
+    folder = data_dir or repo_root() / ".labelstudio"
+    running = server.start(folder, host, port)
+    click.echo(f"Label Studio is up at {running.url} (admin: {server.ADMIN_EMAIL})")
+    click.echo(f"  export CHAINPOLICY_LS_URL={running.url}")
+    click.echo(f'  export CHAINPOLICY_LS_TOKEN="$(cat {running.token_file})"')
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        running.process.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        running.stop()
+
+
+@ls_group.command("push")
+@_url
+@_project
+@click.option("--no-predictions", is_flag=True, help="Push tasks without pre-annotations.")
+def push_command(url: str | None, title: str, no_predictions: bool) -> None:
+    """Create or find the project, set the config, import new sentences (idempotent)."""
+    from chainpolicy.labelstudio.client import connect
+    from chainpolicy.labelstudio.config import label_config
+    from chainpolicy.labelstudio.sync import push
+
+    client, base = connect(url)
+    report = push(client, title, label_config(), _tasks(not no_predictions))
+    state = "created" if report.created_project else "found"
+    click.echo(
+        f"project {title!r} (id {report.project_id}, {state}) at {base}: {report.imported} "
+        f"tasks imported, {report.unchanged} already there"
+    )
+    if report.changed:
+        click.echo(
+            f"{len(report.changed)} sentence(s) changed since they were pushed (not re-imported; "
+            f"their annotations are re-anchored or quarantined by the build): "
+            + ", ".join(report.changed[:20]),
+            err=True,
+        )
+
+
+@ls_group.command("pull")
+@_url
+@_project
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the export [default: annotations/exports/].",
+)
+def pull_command(url: str | None, title: str, out: Path | None) -> None:
+    """Snapshot-export the project (with full predictions) to a new timestamped file."""
+    from chainpolicy.labelstudio.client import connect
+    from chainpolicy.labelstudio.sync import pull
+
+    client, _ = connect(url)
+    path = pull(client, title, out or annotations_dir() / "exports")
+    click.echo(f"wrote {path}")
+
+
+@ls_group.command("import-pass")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--annotator", required=True, help="Email of the annotator (created if missing).")
+@_url
+@_project
+def import_pass_command(file: Path, annotator: str, url: str | None, title: str) -> None:
+    """Enter an offline annotation pass as that annotator's annotations (idempotent)."""
+    from chainpolicy import annotation_pass
+    from chainpolicy.corpus import load_sentences
+    from chainpolicy.labelstudio.client import connect
+    from chainpolicy.labelstudio.sync import import_pass
+
+    if "@" not in annotator:
+        raise InputError(f"--annotator must be an email address, got {annotator!r}")
+    resolved = annotation_pass.load(file, load_sentences())
+    client, _ = connect(url)
+    report = import_pass(client, title, annotator, resolved)
+    click.echo(
+        f"{file}: {report.created} annotations created as user {report.user_id}, "
+        f"{report.skipped_existing} already there"
+    )
+    if report.missing_tasks:
+        raise InputError(
+            f"{len(report.missing_tasks)} sentence(s) of {file} have no task in {title!r} "
+            f"(push first): {', '.join(report.missing_tasks[:10])}"
+        )
+
+
+COMMANDS: list[click.Command] = [tasks_command, ls_group]

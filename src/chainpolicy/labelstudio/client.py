@@ -1,0 +1,68 @@
+"""Connecting to a Label Studio server: URL and token from the environment, clear errors.
+
+The token is read from ``CHAINPOLICY_LS_TOKEN`` only and never printed, logged or written into
+the repository; error messages name the URL, never the token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from typing import TYPE_CHECKING
+
+from chainpolicy.errors import ChainpolicyError, InputError
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+URL_ENV = "CHAINPOLICY_LS_URL"
+TOKEN_ENV = "CHAINPOLICY_LS_TOKEN"
+DEFAULT_URL = "http://127.0.0.1:8080"
+TIMEOUT = 300  # seconds; snapshot exports of big projects take minutes
+
+
+def resolve_url(url: str | None) -> str:
+    return (url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
+
+
+def health(url: str, timeout: float = 5.0) -> bool:
+    """Whether ``/health`` answers ``{"status": "UP"}``."""
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
+            return json.loads(response.read() or b"{}").get("status") == "UP"
+    except (OSError, ValueError):
+        return False
+
+
+def connect(url: str | None = None) -> tuple[LabelStudio, str]:
+    """An SDK client for the server, after checking it is up and the token is accepted."""
+    import httpx
+    from label_studio_sdk import LabelStudio
+    from label_studio_sdk.core.api_error import ApiError
+
+    base = resolve_url(url)
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise InputError(
+            f"no Label Studio token: set {TOKEN_ENV} (`chainpolicy ls serve` says where to find "
+            "it for a local server)"
+        )
+    if not health(base):
+        raise ChainpolicyError(
+            f"Label Studio is not reachable at {base} (no healthy answer from {base}/health); "
+            f"start it with `chainpolicy ls serve` or set {URL_ENV}/--url"
+        )
+    client = LabelStudio(base_url=base, api_key=token, timeout=TIMEOUT)
+    try:
+        client.users.whoami()
+    except ApiError as exc:
+        if exc.status_code in (401, 403):
+            raise ChainpolicyError(
+                f"Label Studio at {base} rejected the token in {TOKEN_ENV} (HTTP "
+                f"{exc.status_code}): wrong or expired token"
+            ) from None
+        raise ChainpolicyError(f"Label Studio at {base}: HTTP {exc.status_code}") from None
+    except httpx.HTTPError as exc:
+        raise ChainpolicyError(f"Label Studio at {base}: {exc}") from None
+    return client, base

@@ -1,0 +1,210 @@
+"""Keep a Label Studio project in step with the sentence records, and bring exports back.
+
+- ``push`` is idempotent: tasks are keyed by sentence id (the server itself would happily import
+  duplicates). A new sentence is added; one whose text hash differs from the pushed task is
+  reported, never imported a second time (its annotations stay on the old text; the build
+  re-anchors or quarantines them).
+- ``pull`` uses the snapshot export with full predictions (the plain export gives prediction
+  ids only and times out on big projects) and writes a new timestamped file, never replacing an
+  earlier export.
+- ``import_pass`` turns an offline annotation pass into annotations of one Label Studio user.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chainpolicy import atomic
+from chainpolicy.errors import ChainpolicyError
+from chainpolicy.labelstudio.results import Span, region_results
+from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY
+from chainpolicy.validate.taskdata import SENTENCE_ID_KEY
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+    from chainpolicy.annotation_pass import ResolvedSpan
+
+BATCH = 200
+EXPORT_POLL = 1.0
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
+
+
+def find_project(client: LabelStudio, title: str) -> Any | None:
+    for project in client.projects.list(title=title):
+        if project.title == title:
+            return project
+    return None
+
+
+def ensure_project(client: LabelStudio, title: str, config: str) -> tuple[Any, bool]:
+    """(project, created): found by exact title, created if missing, config kept current."""
+    project = find_project(client, title)
+    if project is None:
+        return client.projects.create(title=title, label_config=config), True
+    if (project.label_config or "").strip() != config.strip():
+        project = client.projects.update(id=project.id, label_config=config)
+    return project, False
+
+
+def existing_tasks(client: LabelStudio, project_id: int) -> dict[str, tuple[int, str | None]]:
+    """sentence id -> (task id, text hash) of the project's tasks."""
+    out: dict[str, tuple[int, str | None]] = {}
+    for task in client.tasks.list(project=project_id, fields="all", page_size=500):
+        data = task.data or {}
+        sentence_id = data.get(SENTENCE_ID_KEY)
+        if isinstance(sentence_id, str):
+            out[sentence_id] = (task.id, data.get(TEXT_HASH_KEY))
+    return out
+
+
+@dataclass
+class PushReport:
+    project_id: int
+    created_project: bool
+    imported: int = 0
+    unchanged: int = 0
+    changed: list[str] = field(default_factory=list)  # sentence ids whose text changed
+
+
+def push(
+    client: LabelStudio, title: str, config: str, tasks: Iterable[dict[str, Any]]
+) -> PushReport:
+    from label_studio_sdk.core.api_error import ApiError
+
+    project, created = ensure_project(client, title, config)
+    report = PushReport(project.id, created)
+    known = existing_tasks(client, project.id)
+    fresh: list[dict[str, Any]] = []
+    for task in tasks:
+        data = task["data"]
+        seen = known.get(data[SENTENCE_ID_KEY])
+        if seen is None:
+            fresh.append(task)
+        elif seen[1] == data[TEXT_HASH_KEY]:
+            report.unchanged += 1
+        else:
+            report.changed.append(data[SENTENCE_ID_KEY])
+    for number, batch in enumerate(_batches(fresh, BATCH), 1):
+        try:
+            client.projects.import_tasks(id=project.id, request=batch, return_task_ids=True)
+        except ApiError as exc:
+            first, last = batch[0]["data"][SENTENCE_ID_KEY], batch[-1]["data"][SENTENCE_ID_KEY]
+            raise ChainpolicyError(
+                f"import into project {title!r} failed at batch {number} (sentences {first} .. "
+                f"{last}; {report.imported} tasks of earlier batches were imported, this batch "
+                f"and later ones were not): HTTP {exc.status_code}: {exc.body}"
+            ) from None
+        report.imported += len(batch)
+    return report
+
+
+def _batches(items: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def export_path(folder: Path, title: str, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{slug(title)}-{stamp}.json"
+    number = 1
+    while path.exists():  # never overwrite an earlier export, even within one second
+        number += 1
+        path = folder / f"{slug(title)}-{stamp}-{number}.json"
+    return path
+
+
+def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800) -> Path:
+    project = find_project(client, title)
+    if project is None:
+        raise ChainpolicyError(f"no Label Studio project titled {title!r}; push first")
+    snapshot = client.projects.exports.create(
+        project.id,
+        title=f"chainpolicy pull {datetime.now(UTC).isoformat(timespec='seconds')}",
+        task_filter_options={"only_with_annotations": False},
+        serialization_options={"predictions": {"only_id": False}},
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.projects.exports.get(project.id, snapshot.id).status
+        if status == "completed":
+            break
+        if status == "failed":
+            raise ChainpolicyError(f"the snapshot export of project {title!r} failed on the server")
+        if time.monotonic() > deadline:
+            raise ChainpolicyError(f"the snapshot export of {title!r} took over {timeout:.0f} s")
+        time.sleep(EXPORT_POLL)
+    path = export_path(folder, title)
+    with atomic.open_text(path) as fh:
+        for chunk in client.projects.exports.download(project.id, snapshot.id, export_type="JSON"):
+            fh.write(chunk.decode("utf-8") if isinstance(chunk, bytes) else chunk)  # type: ignore[attr-defined]
+    return path
+
+
+def ensure_user(client: LabelStudio, email: str) -> int:
+    for user in client.users.list():
+        if (user.email or "").lower() == email.lower():
+            return int(user.id)
+    username = re.sub(r"[^A-Za-z0-9_.-]", "_", email.split("@")[0]) or "annotator"
+    return int(client.users.create(username=username, email=email).id)
+
+
+@dataclass
+class ImportReport:
+    user_id: int
+    created: int = 0
+    skipped_existing: int = 0
+    missing_tasks: list[str] = field(default_factory=list)
+
+
+def import_pass(
+    client: LabelStudio, title: str, email: str, resolved: dict[str, list[ResolvedSpan]]
+) -> ImportReport:
+    """One annotation per sentence of the pass, by ``email`` (created as a user if missing)."""
+    project = find_project(client, title)
+    if project is None:
+        raise ChainpolicyError(f"no Label Studio project titled {title!r}; push first")
+    user_id = ensure_user(client, email)
+    report = ImportReport(user_id)
+    done: set[int] = set()
+    tasks: dict[str, tuple[int, str]] = {}
+    for task in client.tasks.list(project=project.id, fields="all", page_size=500):
+        data = task.data or {}
+        tasks[str(data.get(SENTENCE_ID_KEY))] = (task.id, str(data.get("text", "")))
+        if any(_annotator(a) == user_id for a in (task.annotations or [])):
+            done.add(task.id)
+    for sentence_id, spans in resolved.items():
+        found = tasks.get(sentence_id)
+        if found is None:
+            report.missing_tasks.append(sentence_id)
+            continue
+        task_id, text = found
+        if task_id in done:
+            report.skipped_existing += 1
+            continue
+        result = [
+            r
+            for n, s in enumerate(spans)
+            for r in region_results(
+                text, Span(s.start, s.end, s.label, s.type), f"u{user_id}r{n}", None
+            )
+        ]
+        client.annotations.create(id=task_id, result=result, completed_by=user_id)
+        report.created += 1
+    return report
+
+
+def _annotator(annotation: Any) -> int | None:
+    who = annotation.get("completed_by") if isinstance(annotation, dict) else None
+    if isinstance(who, dict):
+        who = who.get("id")
+    return who if isinstance(who, int) else None

@@ -1,0 +1,74 @@
+"""Label Studio tasks: one per annotatable sentence, with context and machine pre-annotations.
+
+``data`` carries what the validator needs to trust an export later (sentence id, article id,
+the sentence's start in the cleaned article, text and its hash) and what the annotator sees
+as context (article title, previous and next sentence). Pre-annotations go in as
+``predictions`` with the pre-annotator's ``model_version``; each one is checked with the same
+rules as a human annotation before it is offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import groupby
+from typing import Any
+
+from chainpolicy.errors import ChainpolicyError
+from chainpolicy.labelstudio.config import NEXT_KEY, PREV_KEY, TITLE_KEY
+from chainpolicy.labelstudio.results import Span, region_results
+from chainpolicy.records import SentenceRecord
+from chainpolicy.schema import ANNOTATED_ROLES
+from chainpolicy.validate.regions import check_annotation
+from chainpolicy.validate.taskdata import task_data
+
+TEXT_HASH_KEY = "text_sha1"
+ROLE_KEY = "role"
+SCRIPT_KEY = "script"
+
+
+def prediction(text: str) -> dict[str, Any]:
+    """The pre-annotator's prediction for one text, validated like a human annotation."""
+    from chainpolicy.prelabel import MODEL_VERSION, predict
+
+    spans = predict(text)
+    result = [
+        r
+        for n, s in enumerate(spans)
+        for r in region_results(text, Span(s.start, s.end, s.label, s.type), f"pre{n}", None)
+    ]
+    checked = check_annotation(result, text)
+    if checked.rejected:
+        first = checked.rejected[0]
+        raise ChainpolicyError(
+            f"pre-annotator {MODEL_VERSION} made an invalid span on {text!r}: {first.reason} "
+            f"({first.detail})"
+        )
+    return {"model_version": MODEL_VERSION, "result": result}
+
+
+def make_tasks(
+    records: Iterable[SentenceRecord],
+    titles: Mapping[str, str | None],
+    *,
+    predictions: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Tasks in corpus order; boilerplate is neither a task nor shown as context."""
+    for article_id, group in groupby(records, key=lambda r: r.article_id):
+        shown = [r for r in group if r.role in ANNOTATED_ROLES]
+        title = titles.get(article_id) or next((r.text for r in shown if r.role == "title"), "")
+        for i, record in enumerate(shown):
+            data = task_data(record.id, record.article_id, record.text, record.start)
+            data.update(
+                {
+                    ROLE_KEY: record.role,
+                    SCRIPT_KEY: record.script,
+                    TEXT_HASH_KEY: record.text_sha1,
+                    TITLE_KEY: title,
+                    PREV_KEY: shown[i - 1].text if i else "",
+                    NEXT_KEY: shown[i + 1].text if i + 1 < len(shown) else "",
+                }
+            )
+            task: dict[str, Any] = {"data": data}
+            if predictions:
+                task["predictions"] = [prediction(record.text)]
+            yield task

@@ -1,0 +1,180 @@
+"""Push, annotate as two users, cancel, pull, and read the export back: against a real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainpolicy.annotation_pass import ResolvedSpan
+from chainpolicy.corpus import load_corpus
+from chainpolicy.labelstudio import server
+from chainpolicy.labelstudio.client import connect
+from chainpolicy.labelstudio.config import label_config
+from chainpolicy.labelstudio.results import Span, region_results
+from chainpolicy.labelstudio.sync import ensure_user, find_project, import_pass, pull, push
+from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY, make_tasks
+from chainpolicy.paths import repo_root
+from chainpolicy.prelabel import MODEL_VERSION
+from chainpolicy.validate.export import LSPrediction, iter_tasks
+
+A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
+
+
+def _tasks(limit: int = 12) -> list[dict[str, object]]:
+    corpus = load_corpus()
+    titles = {a.id: a.title for a in corpus.articles}
+    return list(make_tasks(corpus.sentences, titles))[:limit]
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainpolicy", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=repo_root(),
+        check=False,
+    )
+
+
+def test_push_twice_annotate_as_two_users_cancel_and_pull(
+    ls_env: server.Server, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    client, _ = connect()
+    tasks = _tasks()
+    first = push(client, "round trip", label_config(), tasks)
+    assert (first.created_project, first.imported, first.unchanged) == (True, len(tasks), 0)
+    again = push(client, "round trip", label_config(), tasks)
+    assert (again.created_project, again.imported, again.unchanged) == (False, 0, len(tasks))
+    project = find_project(client, "round trip")
+    assert len(list(client.tasks.list(project=project.id))) == len(tasks)
+
+    # Two users: one through an offline pass, one directly through the API; one cancels.
+    record_text = next(t["data"]["text"] for t in tasks if t["data"]["sentence_id"] == A)
+    start = record_text.index("江苏省")
+    spans = [ResolvedSpan(start=start, end=start + 3, label="entity", type="LOC", text="江苏省")]
+    made = import_pass(client, "round trip", "ann1@example.org", {A: spans})
+    assert made.created == 1
+    assert import_pass(client, "round trip", "ann1@example.org", {A: spans}).skipped_existing == 1
+    second = ensure_user(client, "ann2@example.org")
+    task_ids = {
+        t.data["sentence_id"]: t.id for t in client.tasks.list(project=project.id, fields="all")
+    }
+    fig = record_text.index("20家")
+    client.annotations.create(
+        id=task_ids[A],
+        result=region_results(record_text, Span(fig, fig + 3, "figure", "COUNT"), "x1", None),
+        completed_by=second,
+    )
+    other = next(s for s in task_ids if s != A)
+    client.annotations.create(
+        id=task_ids[other], result=[], completed_by=second, was_cancelled=True
+    )
+
+    path = pull(client, "round trip", tmp_path / "exports")
+    assert path.name.startswith("round-trip-") and path.suffix == ".json"
+    assert pull(client, "round trip", tmp_path / "exports") != path  # never overwritten
+    exported = {t.data["sentence_id"]: t for t in iter_tasks(path)}
+    assert len(exported) == len(tasks)
+    annotations = exported[A].annotations
+    assert sorted(a.annotator for a in annotations) == sorted([made.user_id, second])
+    assert [a.was_cancelled for a in exported[other].annotations] == [True]
+    prediction = exported[A].predictions[0]
+    assert isinstance(prediction, LSPrediction) and prediction.model_version == MODEL_VERSION
+    assert prediction.result  # full predictions, not ids
+
+    # The export is what the build reads: the cancelled annotation is counted, not used.
+    done = run(
+        "build",
+        "--exports",
+        str(path.parent),
+        "--out",
+        str(tmp_path / "ds"),
+        "--report-dir",
+        str(tmp_path / "report"),
+        env=cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "report" / "build_report.json").read_text("utf-8"))
+    assert report["annotations"]["cancelled"] == 2  # one per pulled export
+    assert report["outcomes"]["excluded_prediction"] > 0
+    assert report["outcomes"]["quarantined"] == 0
+
+
+def test_changed_sentence_is_reported_not_duplicated(ls_env: server.Server) -> None:
+    client, _ = connect()
+    tasks = _tasks(4)
+    push(client, "changes", label_config(), tasks)
+    changed = json.loads(json.dumps(tasks))
+    changed[1]["data"][TEXT_HASH_KEY] = "0" * 40
+    report = push(client, "changes", label_config(), changed)
+    assert report.changed == [changed[1]["data"]["sentence_id"]]
+    assert report.imported == 0
+    project = find_project(client, "changes")
+    assert len(list(client.tasks.list(project=project.id))) == 4
+
+
+def test_cli_push_and_errors(cli_env: dict[str, str]) -> None:
+    env = cli_env
+    done = run("ls", "pull", "--project", "no such project", env=env)
+    assert (
+        done.returncode == 1 and "no Label Studio project titled 'no such project'" in done.stderr
+    )
+    wrong = {**env, "CHAINPOLICY_LS_TOKEN": "not-a-token"}
+    done = run("ls", "push", env=wrong)
+    assert done.returncode == 1 and "rejected the token" in done.stderr
+    assert "not-a-token" not in done.stderr + done.stdout
+    nowhere = f"http://127.0.0.1:{server.free_port()}"
+    done = run("ls", "push", "--url", nowhere, env=env)
+    assert done.returncode == 1 and f"not reachable at {nowhere}" in done.stderr
+    assert "Traceback" not in done.stderr
+    token = env["CHAINPOLICY_LS_TOKEN"]
+    done = run("ls", "push", "--project", "cli", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "315 tasks imported" in done.stdout and token not in done.stdout
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT"])
+def test_serve_command_starts_prints_the_url_and_stops(
+    ls_template: Path, tmp_path: Path, signal_name: str
+) -> None:
+    import shutil
+    import signal
+
+    data = tmp_path / "data"
+    shutil.copytree(ls_template, data)
+    port = server.free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chainpolicy",
+            "ls",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=repo_root(),
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith(f"Label Studio is up at http://127.0.0.1:{port}")
+        token = (data / server.TOKEN_FILE).read_text("utf-8").strip()
+        rest = "".join(proc.stdout.readline() for _ in range(3))
+        assert token not in first + rest and "CHAINPOLICY_LS_TOKEN" in rest
+        proc.send_signal(getattr(signal, signal_name))
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
