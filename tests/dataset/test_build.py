@@ -225,3 +225,20 @@ def test_changed_text_is_reanchored_through_article_offsets(
     assert [s["text"] for s in row["spans"]] == ["江苏省"]
     assert result.report.annotations.reanchored == 1
     assert result.report.quarantine == {"text_changed": 1}
+
+
+def test_predictions_go_only_to_the_machine_config(
+    run_build: Callable[..., BuildResult], annotated: Path
+) -> None:
+    result = run_build([annotated])
+    root: Path = result.out  # type: ignore[assignment]
+    machine = {r["id"]: r for r in _rows(root, "machine_preannotations")}
+    assert list(machine) == [A]  # the only task with a prediction
+    assert machine[A]["model_version"] == "prelabel"
+    assert [(s["text"], s["type"], s["value"], s["unit"]) for s in machine[A]["spans"]] == [
+        ("6家", "COUNT", "6", "家")
+    ]
+    gold = {r["id"]: r for r in _rows(root, "default")}[A]
+    assert "6家" not in {s["text"] for s in gold["spans"]}
+    card = (root / "README.md").read_text("utf-8")
+    assert "machine_preannotations" in card and "never gold" in card

@@ -118,7 +118,7 @@ def test_changed_sentence_is_reported_not_duplicated(ls_env: server.Server) -> N
     assert len(list(client.tasks.list(project=project.id))) == 4
 
 
-def test_cli_push_and_errors(cli_env: dict[str, str]) -> None:
+def test_cli_push_and_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
     env = cli_env
     done = run("ls", "pull", "--project", "no such project", env=env)
     assert (
@@ -136,6 +136,11 @@ def test_cli_push_and_errors(cli_env: dict[str, str]) -> None:
     done = run("ls", "push", "--project", "cli", env=env)
     assert done.returncode == 0, done.stderr
     assert "315 tasks imported" in done.stdout and token not in done.stdout
+    # A real-size pull: the download arrives in chunks that cut multi-byte characters.
+    done = run("ls", "pull", "--project", "cli", "--out", str(tmp_path), env=env)
+    assert done.returncode == 0, done.stderr
+    (path,) = tmp_path.glob("cli-*.json")
+    assert sum(1 for _ in iter_tasks(path)) == 315
 
 
 @pytest.mark.parametrize("signal_name", ["SIGINT"])

@@ -36,7 +36,7 @@ from chainpolicy.validate.collect import Collector
 from chainpolicy.validate.index import SentenceIndex
 from chainpolicy.validate.reasons import OUTCOMES
 from chainpolicy.validate.report import BuildReport, SplitCounts, summary
-from chainpolicy.validate.store import AnnotationStore, StoredAnnotation
+from chainpolicy.validate.store import AnnotationStore, PackedSpan, StoredAnnotation
 
 TYPE_NAMES = all_type_names()
 REPORT_JSON = "build_report.json"
@@ -203,6 +203,8 @@ class _Pass2:
     def run(self, source: RecordSource) -> None:
         groups = self.collector.store.by_sentence()
         pending = next(groups, None)
+        predictions = self.collector.store.predictions()
+        predicted = next(predictions, None)
         for idx, record in enumerate(source.sentences()):
             if idx >= len(self.index) or self.index.ids.get(record.id) != idx:
                 raise InputError(f"{source.description}: the records changed during the build")
@@ -210,6 +212,9 @@ class _Pass2:
             if pending is not None and pending[0] == idx:
                 stored = pending[1]
                 pending = next(groups, None)
+            if predicted is not None and predicted[0] == idx:
+                self.prediction(idx, record, predicted[1], predicted[2])
+                predicted = next(predictions, None)
             self.sentence(idx, record, stored)
         for split, buffer in self.char_bio.items():
             if len(buffer):
@@ -288,6 +293,23 @@ class _Pass2:
                 spans=span_rows(record.text, sorted(vote.spans)),
             )
         self._count(split, idx, record, status, decision)
+
+    def prediction(
+        self, idx: int, record: SentenceRecord, version: str, spans: list[PackedSpan]
+    ) -> None:
+        split = self.article_split[self.index.article_of[idx]]
+        first = self.index.duplicate_of.get(idx)
+        if first is not None and self.article_split[self.index.article_of[first]] != split:
+            return  # left out of every sentence config, like its gold row
+        self.writer("machine_preannotations", split).add(
+            id=record.id,
+            article_id=record.article_id,
+            script=record.script,
+            role=record.role,
+            text=record.text,
+            model_version=version,
+            spans=span_rows(record.text, sorted(s[:4] for s in spans)),
+        )
 
     def _settle(self, outcome: str, stored: list[StoredAnnotation]) -> None:
         self.collector.outcomes[outcome] += sum(s[4] for a in stored for s in a.spans)

@@ -40,6 +40,9 @@ CONFIG_DESCRIPTIONS = {
     "char_bio": "one record per sentence: its characters and one BIO tag sequence per label",
     "annotations": "every submitted annotation as its annotator made it (validated), per sentence",
     "articles": "one record per article: metadata, cleaned text, repair counts, split",
+    "machine_preannotations": (
+        "MACHINE pre-annotations shown to annotators (rule-based, never gold), per sentence"
+    ),
 }
 
 

@@ -13,7 +13,14 @@ from datasets import ClassLabel, Features, List, Value
 
 from chainpolicy.schema import LABEL_NAMES, LABELS
 
-CONFIGS: Final = ("default", "zh_hans", "char_bio", "annotations", "articles")
+CONFIGS: Final = (
+    "default",
+    "zh_hans",
+    "char_bio",
+    "annotations",
+    "articles",
+    "machine_preannotations",
+)
 
 # Why a record has the spans it has. "annotated_empty": annotated, nothing to mark.
 STATUSES: Final = ("not_annotated", "annotated", "annotated_empty", "not_annotatable")
@@ -107,6 +114,21 @@ def annotation_features() -> Features:
     )
 
 
+def machine_features() -> Features:
+    """``machine_preannotations``: what the rule-based pre-annotator offered (never gold)."""
+    return Features(
+        {
+            "id": Value("string"),
+            "article_id": Value("string"),
+            "script": Value("string"),
+            "role": Value("string"),
+            "text": Value("string"),
+            "model_version": Value("string"),
+            "spans": List(span_feature()),
+        }
+    )
+
+
 def article_features(repair_kinds: tuple[str, ...]) -> Features:
     return Features(
         {
@@ -135,4 +157,6 @@ def features_for(config: str, repair_kinds: tuple[str, ...]) -> Features:
         return annotation_features()
     if config == "articles":
         return article_features(repair_kinds)
+    if config == "machine_preannotations":
+        return machine_features()
     raise KeyError(config)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -144,9 +145,12 @@ def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800
             raise ChainpolicyError(f"the snapshot export of {title!r} took over {timeout:.0f} s")
         time.sleep(EXPORT_POLL)
     path = export_path(folder, title)
+    # Chunks are bytes cut anywhere, also inside a multi-byte character.
+    decoder = codecs.getincrementaldecoder("utf-8")()
     with atomic.open_text(path) as fh:
         for chunk in client.projects.exports.download(project.id, snapshot.id, export_type="JSON"):
-            fh.write(chunk.decode("utf-8") if isinstance(chunk, bytes) else chunk)  # type: ignore[attr-defined]
+            fh.write(decoder.decode(chunk))  # type: ignore[attr-defined]
+        fh.write(decoder.decode(b"", final=True))  # type: ignore[attr-defined]
     return path
 
 

@@ -17,7 +17,7 @@ from typing import IO
 
 from chainpolicy.records import SentenceRecord
 from chainpolicy.schema import LABEL_NAMES, all_type_names
-from chainpolicy.validate.export import LSAnnotation, LSTask, iter_tasks
+from chainpolicy.validate.export import LSAnnotation, LSPrediction, LSTask, iter_tasks
 from chainpolicy.validate.index import SentenceIndex, text_digest
 from chainpolicy.validate.regions import Checked, check_annotation
 from chainpolicy.validate.report import AnnotationCounts, ExportSummary, QuarantineEntry
@@ -26,10 +26,12 @@ from chainpolicy.validate.store import (
     PackedSpan,
     PendingAnnotation,
     StoredAnnotation,
+    pack,
 )
 from chainpolicy.validate.taskdata import task_ref
 
 LABEL_INDEX = {name: i for i, name in enumerate(LABEL_NAMES)}
+_NO_ANNOTATION = LSAnnotation(id=0)  # stands in for the annotation a prediction does not have
 TYPE_INDEX = {name: i for i, name in enumerate(all_type_names())}
 
 
@@ -44,6 +46,7 @@ class Collector:
     annotations: AnnotationCounts = field(default_factory=AnnotationCounts)
     exports: list[ExportSummary] = field(default_factory=list)
     results_read: int = 0
+    predicted_spans: int = 0  # valid prediction spans kept for the machine_preannotations config
 
     def read(self, path: Path, export_no: int) -> None:
         summary = ExportSummary(file=path.name, bytes=path.stat().st_size)
@@ -58,14 +61,15 @@ class Collector:
             summary.results += len(draft.result)
             self.results_read += len(draft.result)
             self._settle("excluded_draft", len(draft.result))
-        for prediction in task.predictions:
+        ref = task_ref(task.data)
+        idx = self.index.ids.get(ref.sentence_id) if ref.sentence_id is not None else None
+        for number, prediction in enumerate(task.predictions):
             summary.predictions += 1
             if not isinstance(prediction, int):  # sync exports give prediction ids only
                 summary.results += len(prediction.result)
                 self.results_read += len(prediction.result)
                 self._settle("excluded_prediction", len(prediction.result))
-        ref = task_ref(task.data)
-        idx = self.index.ids.get(ref.sentence_id) if ref.sentence_id is not None else None
+                self._prediction(idx, ref.text, export_no, number, prediction)
         article = self.index.article_numbers.get(ref.article_id or "")
         for ann in task.annotations:
             summary.annotations += 1
@@ -89,6 +93,28 @@ class Collector:
             else:
                 article = self.index.article_of[idx]
                 self._annotation(where, export_no, idx, article, ref.text, ref.article_start, ann)
+
+    def _prediction(
+        self,
+        idx: int | None,
+        text: str | None,
+        export_no: int,
+        number: int,
+        prediction: LSPrediction,
+    ) -> None:
+        """Keep the valid spans of a prediction on the current text for the machine config."""
+        if idx is None or text is None or text_digest(text) != self.index.digest(idx):
+            return
+        checked = check_annotation(prediction.result, text)
+        spans = _stored(idx, 0, export_no, _NO_ANNOTATION, checked).spans
+        self.predicted_spans += len(spans)
+        self.store.add_prediction(
+            idx,
+            prediction.model_version or "unknown",
+            export_no,
+            prediction.id if prediction.id is not None else number,
+            pack(spans),
+        )
 
     def _annotation(
         self,

@@ -55,7 +55,10 @@ OUTCOMES: Final[dict[str, str]] = {
     "collapsed_duplicate": "an exact repeat of another result of the same annotation",
     "excluded_cancelled": "from a cancelled (skipped) annotation",
     "excluded_draft": "from a draft that was never submitted",
-    "excluded_prediction": "from a machine prediction (never gold)",
+    "excluded_prediction": (
+        "from a machine prediction: never gold; its valid spans on the current text are "
+        "published in the separate machine_preannotations config"
+    ),
     "quarantined": "failed a rule; listed with its reason in the quarantine list",
 }
 

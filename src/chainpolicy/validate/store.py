@@ -58,6 +58,8 @@ _SCHEMA = """
 CREATE TABLE ann (sentence INTEGER, annotation_id INTEGER, annotator INTEGER,
                   ground_truth INTEGER, recency INTEGER, task_id INTEGER, export INTEGER,
                   spans BLOB);
+CREATE TABLE pred (sentence INTEGER, model_version TEXT, export INTEGER, prediction_id INTEGER,
+                   spans BLOB);
 CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentence_id TEXT,
                       annotation_id INTEGER, annotator INTEGER, ground_truth INTEGER,
                       recency INTEGER, task_id INTEGER, export INTEGER, spans BLOB);
@@ -74,6 +76,7 @@ class AnnotationStore:
             "PRAGMA temp_store=FILE;" + _SCHEMA
         )
         self._rows: list[tuple[object, ...]] = []
+        self._preds: list[tuple[object, ...]] = []
         self.count = 0
 
     def add(self, a: StoredAnnotation) -> None:
@@ -112,12 +115,32 @@ class AnnotationStore:
             ),
         )
 
+    def add_prediction(
+        self, sentence: int, model_version: str, export: int, prediction_id: int, spans: bytes
+    ) -> None:
+        self._preds.append((sentence, model_version, export, prediction_id, spans))
+        if len(self._preds) >= _BATCH:
+            self._flush()
+
+    def predictions(self) -> Iterator[tuple[int, str, list[PackedSpan]]]:
+        """The latest valid prediction per sentence (latest export, then highest id), in order."""
+        self._flush()
+        cursor = self._db.execute(
+            "SELECT sentence, model_version, spans FROM pred p WHERE NOT EXISTS (SELECT 1 FROM"
+            " pred q WHERE q.sentence = p.sentence AND (q.export, q.prediction_id) >"
+            " (p.export, p.prediction_id)) ORDER BY sentence"
+        )
+        for sentence, version, spans in cursor:
+            yield sentence, version, unpack(spans)
+
     def _flush(self) -> None:
-        if self._rows:
+        if self._rows or self._preds:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT INTO ann VALUES (?,?,?,?,?,?,?,?)", self._rows)
+            self._db.executemany("INSERT INTO pred VALUES (?,?,?,?,?)", self._preds)
             self._db.execute("COMMIT")
             self._rows.clear()
+            self._preds.clear()
 
     def pending(self) -> Iterator[PendingAnnotation]:
         """Pending annotations in article order."""
