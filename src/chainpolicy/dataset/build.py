@@ -33,7 +33,7 @@ from chainpolicy.schema import LABEL_NAMES, all_type_names
 from chainpolicy.validate.adjudicate import Decision, Vote, adjudicate, one_per_annotator
 from chainpolicy.validate.agreement import Agreement, AgreementReport
 from chainpolicy.validate.collect import Collector
-from chainpolicy.validate.index import SentenceIndex
+from chainpolicy.validate.index import SentenceIndex, text_digest
 from chainpolicy.validate.reasons import OUTCOMES
 from chainpolicy.validate.report import BuildReport, SplitCounts, summary
 from chainpolicy.validate.store import AnnotationStore, PackedSpan, StoredAnnotation
@@ -206,7 +206,11 @@ class _Pass2:
         predictions = self.collector.store.predictions()
         predicted = next(predictions, None)
         for idx, record in enumerate(source.sentences()):
-            if idx >= len(self.index) or self.index.ids.get(record.id) != idx:
+            if (
+                idx >= len(self.index)
+                or self.index.ids.get(record.id) != idx
+                or text_digest(record.text) != self.index.digest(idx)
+            ):
                 raise InputError(f"{source.description}: the records changed during the build")
             stored: list[StoredAnnotation] = []
             if pending is not None and pending[0] == idx:

@@ -7,6 +7,7 @@ every line with the ``SentenceRecord`` model; the corpus source builds the commi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,9 +89,18 @@ class JsonlSource:
     def __init__(self, sentences: Path, articles: Path | None = None) -> None:
         self._sentences, self._articles = sentences, articles
         self.description = f"sentence records from {sentences}"
+        self._validated = False
 
     def sentences(self) -> Iterator[SentenceRecord]:
-        return _read_jsonl(self._sentences, SentenceRecord)
+        # The first pass validates every line; later passes (same file, same build) trust it and
+        # only parse: the build checks ids and text digests against the first pass.
+        if self._validated:
+            return _trusted_jsonl(self._sentences)
+        return self._first_pass()
+
+    def _first_pass(self) -> Iterator[SentenceRecord]:
+        yield from _read_jsonl(self._sentences, SentenceRecord)
+        self._validated = True
 
     def articles(self) -> Iterator[ArticleInfo]:
         if self._articles is not None:
@@ -111,6 +121,13 @@ def _read_jsonl(path: Path, model: type[_Record]) -> Iterator[_Record]:
                 raise InputError(
                     f"{path}: line {number}: not a {model.__name__}: {where}: {first['msg']}"
                 ) from None
+
+
+def _trusted_jsonl(path: Path) -> Iterator[SentenceRecord]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield SentenceRecord.model_construct(**json.loads(line))
 
 
 def _rebuild_articles(sentences: Iterator[SentenceRecord]) -> Iterator[ArticleInfo]:
