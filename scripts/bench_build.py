@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import random
 import shutil
@@ -48,15 +47,18 @@ def make_inputs(folder: Path, tasks: int, seed: int = 7) -> dict[str, Any]:
         for copy in range(copies):
             for r in base:
                 new = hashlib.sha256(f"{r.article_id}:{copy}".encode()).hexdigest()[:16]
-                yield r.model_copy(
-                    update={
-                        "id": r.id.replace(r.article_id, new),
-                        "article_id": new,
-                        "duplicate_of": r.duplicate_of.replace(r.article_id, new)
-                        if r.duplicate_of
-                        else None,
-                    }
-                ), r.id
+                yield (
+                    r.model_copy(
+                        update={
+                            "id": r.id.replace(r.article_id, new),
+                            "article_id": new,
+                            "duplicate_of": r.duplicate_of.replace(r.article_id, new)
+                            if r.duplicate_of
+                            else None,
+                        }
+                    ),
+                    r.id,
+                )
 
     with open(folder / "sentences.jsonl", "w", encoding="utf-8") as fh:
         seen: dict[str, int] = {}

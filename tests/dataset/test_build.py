@@ -242,3 +242,18 @@ def test_predictions_go_only_to_the_machine_config(
     assert "6家" not in {s["text"] for s in gold["spans"]}
     card = (root / "README.md").read_text("utf-8")
     assert "machine_preannotations" in card and "never gold" in card
+
+
+def test_real_server_export_is_fully_accounted(
+    run_build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
+    result = run_build([fixture])
+    report = result.report
+    assert sum(report.outcomes.values()) == report.results_read
+    assert report.quarantine == {"orphan_type": 1, "wrong_from_name": 1}
+    assert report.annotations.cancelled == 1
+    a = {r["id"]: r for r in _rows(result.out, "default")}[A]  # type: ignore[arg-type]
+    # 江苏省 by both annotators; 20家 by one of two: gold only if the newer annotation has it.
+    assert "江苏省" in {s["text"] for s in a["spans"]}
+    assert a["n_annotators"] == 2

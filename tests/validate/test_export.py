@@ -154,3 +154,23 @@ def test_chunk_boundaries_anywhere_give_the_same_tasks(
     expected = [t.model_dump() for t in iter_tasks(path)]
     monkeypatch.setattr(export, "_CHUNK", chunk)
     assert [t.model_dump() for t in iter_tasks(path)] == expected
+
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
+
+
+def test_reads_an_export_captured_from_a_real_server() -> None:
+    """tests/fixtures/ls_export_small.json, made by scripts/capture_ls_fixture.py."""
+    from chainpolicy.validate.regions import check_annotation
+
+    tasks = {t.data["sentence_id"]: t for t in iter_tasks(FIXTURE)}
+    a = tasks["02dec154e1ac7468-p001-s02"]
+    assert len({ann.annotator for ann in a.annotations}) == 2  # two users
+    assert all(not isinstance(p, int) and p.result for p in a.predictions)  # full predictions
+    (cancelled,) = tasks["02dec154e1ac7468-p001-s01"].annotations
+    assert cancelled.was_cancelled
+    (b_ann,) = tasks["4f7741a2ad09df20-p002-s01"].annotations
+    checked = check_annotation(b_ann.result, tasks["4f7741a2ad09df20-p002-s01"].data["text"])
+    # The label result is quarantined; its type choice then has no region: quarantined too.
+    assert [r.reason for r in checked.rejected] == ["wrong_from_name", "orphan_type"]
+    assert [(r.label, r.type) for r in checked.regions] == [("entity", "WORK")]
