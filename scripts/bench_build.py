@@ -105,11 +105,11 @@ def _spans(text: str, check: Any, span: Any) -> list[Any]:
     taken = [False] * len(text)
 
     def add(start: int, end: int, label: str, type_: str | None) -> None:
-        if end <= len(text) and not any(taken[start:end]):
-            if check(text, start, end, label, type_) is None:
-                out.append(span(start, end, label, type_))
-                for i in range(start, end):
-                    taken[i] = True
+        fits = end <= len(text) and not any(taken[start:end])
+        if fits and check(text, start, end, label, type_) is None:
+            out.append(span(start, end, label, type_))
+            for i in range(start, end):
+                taken[i] = True
 
     digits = [i for i, ch in enumerate(text) if ch.isdigit()]
     if digits:
