@@ -1,0 +1,89 @@
+"""The official scorer, cross-checked with nervaluate on a dataset built from a real export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from nervaluate import Evaluator
+
+from chainpolicy.dataset.build import BuildResult
+from chainpolicy.dataset.scoring import score
+from chainpolicy.errors import InputError
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
+
+
+@pytest.fixture
+def gold(run_build: Callable[..., BuildResult]) -> Path:
+    return run_build([FIXTURE]).out  # type: ignore[return-value]
+
+
+def _write(path: Path, items: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
+    return path
+
+
+def test_perfect_and_partial_systems_against_nervaluate(gold: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    split = "test"
+    table = pq.read_table(gold / f"data/default/{split}-00000-of-00001.parquet")
+    rows = [r for r in table.to_pylist() if r["annotation_status"] in (1, 2)]
+    assert rows, "the fixture annotates test-split sentences"
+    label_names = ["entity", "figure", "claim"]
+    perfect = [
+        {"id": r["id"], "spans": [{**s, "label": label_names[s["label"]]} for s in r["spans"]]}
+        for r in rows
+    ]
+    result = score(gold, _write(tmp_path / "p.jsonl", perfect), split=split)
+    assert result.micro_strict_f1 == 1.0
+
+    # Shift every entity's end by one: strict misses, partial gives half credit.
+    shifted = [
+        {
+            "id": item["id"],
+            "spans": [
+                {**s, "end": s["end"] - 1}
+                if s["label"] == "entity" and s["end"] - s["start"] > 1
+                else s
+                for s in item["spans"]  # type: ignore[attr-defined]
+            ],
+        }
+        for item in perfect
+    ]
+    result = score(gold, _write(tmp_path / "s.jsonl", shifted), split=split)
+    entity = next(r for r in result.labels if r.label == "entity")
+
+    def as_ner(spans: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [
+            {"label": s["type"], "start": s["start"], "end": int(s["end"]) - 1}  # type: ignore[call-overload]
+            for s in spans
+            if s["label"] == "entity"
+        ]
+
+    true = [as_ner(item["spans"]) for item in perfect]  # type: ignore[arg-type]
+    pred = [as_ner(item["spans"]) for item in shifted]  # type: ignore[arg-type]
+    tags = ["ORG", "LOC", "PER", "WORK", "PRODUCT"]
+    overall = Evaluator(true, pred, tags=tags, loader="dict").evaluate()["overall"]
+    assert entity.strict_f1 == pytest.approx(overall["strict"].f1)
+    assert entity.partial_f1 == pytest.approx(overall["partial"].f1)
+    assert entity.strict_f1 < entity.partial_f1 < 1.0
+
+
+def test_bad_predictions_are_named(gold: Path, tmp_path: Path) -> None:
+    first = "02dec154e1ac7468-p001-s02"
+    bad = _write(
+        tmp_path / "bad.jsonl",
+        [{"id": first, "spans": [{"start": 0, "end": 999, "label": "entity", "type": "LOC"}]}],
+    )
+    with pytest.raises(InputError, match=r"bad.jsonl:1: offsets 0:999 outside the text"):
+        score(gold, bad)
+    typed = _write(
+        tmp_path / "t.jsonl",
+        [{"id": first, "spans": [{"start": 0, "end": 2, "label": "entity", "type": "CITY"}]}],
+    )
+    with pytest.raises(InputError, match="type 'CITY'"):
+        score(gold, typed)
