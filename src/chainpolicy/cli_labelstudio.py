@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import click
 
 from chainpolicy import atomic
-from chainpolicy.errors import InputError
+from chainpolicy.errors import ChainpolicyError, InputError
 from chainpolicy.paths import annotations_dir, repo_root
 
 DEFAULT_PROJECT = "ChainPolicy-ZH"
@@ -69,21 +71,48 @@ def config_command(write: bool) -> None:
     help="SQLite database and files [default: .labelstudio/ in the repository, git-ignored].",
 )
 def serve_command(host: str, port: int, data_dir: Path | None) -> None:
-    """Start a local Label Studio, wait until it is healthy, print how to connect."""
-    from chainpolicy.labelstudio import server
+    """Start a local Label Studio, wait until it is healthy, print how to connect.
 
-    folder = data_dir or repo_root() / ".labelstudio"
-    running = server.start(folder, host, port)
-    click.echo(f"Label Studio is up at {running.url} (admin: {server.ADMIN_EMAIL})")
-    click.echo(f"  export CHAINPOLICY_LS_URL={running.url}")
-    click.echo(f'  export CHAINPOLICY_LS_TOKEN="$(cat {running.token_file})"')
+    The admin's API token is $CHAINPOLICY_LS_TOKEN when it is set as the data folder is first
+    used, else generated; it and the admin password are kept in owner-only files in the data
+    folder and never printed (the command prints which file to read).
+    """
+    from chainpolicy.labelstudio import server
+    from chainpolicy.labelstudio.client import TOKEN_ENV, URL_ENV
+
+    folder = (data_dir or repo_root() / ".labelstudio").resolve()
+    given = os.environ.get(TOKEN_ENV) or None
+    stored = server.stored_token(folder)
+    running = server.start(folder, host, port, token=given if stored is None else None)
+    click.echo(f"Label Studio is up at {running.url}")
+    click.echo(f"  export {URL_ENV}={running.url}")
+    click.echo(f'  export {TOKEN_ENV}="$(cat {running.token_file})"')
+    click.echo(f"  web login: {server.ADMIN_EMAIL}, password in {running.password_file}")
+    if stored is not None and given is not None and given != stored:
+        click.echo(
+            f"warning: {TOKEN_ENV} is set but is not the token of {folder} (a data folder keeps "
+            "the token it was created with): export it from the file above",
+            err=True,
+        )
     click.echo("Press Ctrl-C to stop.")
+    # The server runs in its own session (a Ctrl-C meant for us must not kill it half-way), so a
+    # plain SIGTERM/SIGHUP of this process would orphan it: treat them like Ctrl-C.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
-        running.process.wait()
+        code = running.process.wait()
     except KeyboardInterrupt:
         click.echo("stopping")
+        return
     finally:
         running.stop()
+    raise ChainpolicyError(
+        f"Label Studio exited on its own with code {code}; see {folder / 'server.log'}"
+    )
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @ls_group.command("push")
@@ -92,12 +121,14 @@ def serve_command(host: str, port: int, data_dir: Path | None) -> None:
 @click.option("--no-predictions", is_flag=True, help="Push tasks without pre-annotations.")
 def push_command(url: str | None, title: str, no_predictions: bool) -> None:
     """Create or find the project, set the config, import new sentences (idempotent)."""
-    from chainpolicy.labelstudio.client import connect
+    from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.config import label_config
     from chainpolicy.labelstudio.sync import push
 
+    tasks = _tasks(not no_predictions)
     client, base = connect(url)
-    report = push(client, title, label_config(), _tasks(not no_predictions))
+    with api_errors(base, f"push to project {title!r}"):
+        report = push(client, title, label_config(), tasks)
     state = "created" if report.created_project else "found"
     click.echo(
         f"project {title!r} (id {report.project_id}, {state}) at {base}: {report.imported} "
@@ -123,11 +154,12 @@ def push_command(url: str | None, title: str, no_predictions: bool) -> None:
 )
 def pull_command(url: str | None, title: str, out: Path | None) -> None:
     """Snapshot-export the project (with full predictions) to a new timestamped file."""
-    from chainpolicy.labelstudio.client import connect
+    from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.sync import pull
 
-    client, _ = connect(url)
-    path = pull(client, title, out or annotations_dir() / "exports")
+    client, base = connect(url)
+    with api_errors(base, f"pull of project {title!r}"):
+        path = pull(client, title, out or annotations_dir() / "exports")
     click.echo(f"wrote {path}")
 
 
@@ -140,23 +172,34 @@ def import_pass_command(file: Path, annotator: str, url: str | None, title: str)
     """Enter an offline annotation pass as that annotator's annotations (idempotent)."""
     from chainpolicy import annotation_pass
     from chainpolicy.corpus import load_sentences
-    from chainpolicy.labelstudio.client import connect
+    from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.sync import import_pass
 
     if "@" not in annotator:
         raise InputError(f"--annotator must be an email address, got {annotator!r}")
-    resolved = annotation_pass.load(file, load_sentences())
-    client, _ = connect(url)
-    report = import_pass(client, title, annotator, resolved)
+    records = load_sentences()
+    resolved = annotation_pass.load(file, records)
+    texts = {r.id: r.text for r in records}
+    client, base = connect(url)
+    with api_errors(base, f"import of {file} into project {title!r}"):
+        report = import_pass(client, title, annotator, resolved, texts)
     click.echo(
-        f"{file}: {report.created} annotations created as user {report.user_id}, "
-        f"{report.skipped_existing} already there"
+        f"{file}: {report.created} annotations created as user {report.user_id} "
+        f"({annotator}), {report.skipped_existing} already there"
     )
+    problems = []
     if report.missing_tasks:
-        raise InputError(
-            f"{len(report.missing_tasks)} sentence(s) of {file} have no task in {title!r} "
-            f"(push first): {', '.join(report.missing_tasks[:10])}"
+        problems.append(
+            f"{len(report.missing_tasks)} sentence(s) have no task in {title!r} (push first): "
+            + ", ".join(report.missing_tasks[:10])
         )
+    if report.changed:
+        problems.append(
+            f"{len(report.changed)} sentence(s) changed since they were pushed (the pass was "
+            f"not entered for them): " + ", ".join(report.changed[:10])
+        )
+    if problems:
+        raise InputError(f"{file}: " + "; ".join(problems))
 
 
 COMMANDS: list[click.Command] = [tasks_command, ls_group]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +15,19 @@ import pytest
 
 from chainpolicy.annotation_pass import ResolvedSpan
 from chainpolicy.corpus import load_corpus
+from chainpolicy.errors import ChainpolicyError
 from chainpolicy.labelstudio import server
-from chainpolicy.labelstudio.client import connect
+from chainpolicy.labelstudio.client import connect, health
 from chainpolicy.labelstudio.config import label_config
 from chainpolicy.labelstudio.results import Span, region_results
-from chainpolicy.labelstudio.sync import ensure_user, find_project, import_pass, pull, push
+from chainpolicy.labelstudio.sync import (
+    ensure_user,
+    existing_tasks,
+    find_project,
+    import_pass,
+    pull,
+    push,
+)
 from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY, make_tasks
 from chainpolicy.paths import repo_root
 from chainpolicy.prelabel import MODEL_VERSION
@@ -116,6 +128,26 @@ def test_changed_sentence_is_reported_not_duplicated(ls_env: server.Server) -> N
     assert report.imported == 0
     project = find_project(client, "changes")
     assert len(list(client.tasks.list(project=project.id))) == 4
+    # The comparison sees every task, also across pages of the task list.
+    assert len(existing_tasks(client, project.id, page_size=3)) == 4
+
+    # A pass resolved against another text is not entered: its offsets would land elsewhere.
+    ids = [t["data"]["sentence_id"] for t in tasks]
+    texts = {sid: t["data"]["text"] for sid, t in zip(ids, tasks, strict=True)}
+    first = texts[ids[0]]
+    moved = ResolvedSpan(start=0, end=2, label="claim", type=None, text=first[1:3])
+    report = import_pass(
+        client,
+        "changes",
+        "ann3@example.org",
+        {ids[0]: [moved], ids[2]: [], ids[3]: [], "no-such-sentence": []},
+        {**texts, ids[3]: texts[ids[3]] + "。"},
+    )
+    assert (report.created, report.changed, report.missing_tasks) == (
+        1,
+        [ids[0], ids[3]],
+        ["no-such-sentence"],
+    )
 
 
 def test_cli_push_and_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -136,6 +168,24 @@ def test_cli_push_and_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
     done = run("ls", "push", "--project", "cli", env=env)
     assert done.returncode == 0, done.stderr
     assert "315 tasks imported" in done.stdout and token not in done.stdout
+    # An offline pass enters as its annotator's annotations, once.
+    items = [
+        {"id": A, "spans": [{"text": "江苏省", "label": "entity", "type": "LOC"}]},
+        {"id": "02dec154e1ac7468-p001-s01", "spans": []},
+    ]
+    pass_file = tmp_path / "pass.jsonl"
+    pass_file.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
+    args = ("ls", "import-pass", str(pass_file), "--annotator", "p@example.org", "--project", "cli")
+    done = run(*args, env=env)
+    assert done.returncode == 0 and "2 annotations created" in done.stdout, done.stderr
+    done = run(*args, env=env)
+    assert done.returncode == 0 and "0 annotations created" in done.stdout
+    assert "2 already there" in done.stdout
+    # Server-side refusals are one line naming the server and what it said (no headers).
+    done = run("ls", "push", "--project", "ab", "--no-predictions", env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"at {env['CHAINPOLICY_LS_URL']}: HTTP 400" in done.stderr and "title" in done.stderr
+    assert "sessionid" not in done.stderr
     # A real-size pull: the download arrives in chunks that cut multi-byte characters.
     done = run("ls", "pull", "--project", "cli", "--out", str(tmp_path), env=env)
     assert done.returncode == 0, done.stderr
@@ -143,43 +193,71 @@ def test_cli_push_and_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert sum(1 for _ in iter_tasks(path)) == 315
 
 
-@pytest.mark.parametrize("signal_name", ["SIGINT"])
+@pytest.mark.parametrize(
+    ("signal_name", "env_token"), [("SIGINT", None), ("SIGTERM", "a-different-token-0123456789")]
+)
 def test_serve_command_starts_prints_the_url_and_stops(
-    ls_template: Path, tmp_path: Path, signal_name: str
+    ls_template: Path, tmp_path: Path, signal_name: str, env_token: str | None
 ) -> None:
-    import shutil
-    import signal
-
     data = tmp_path / "data"
     shutil.copytree(ls_template, data)
     port = server.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAINPOLICY_LS_")}
+    if env_token:
+        env["CHAINPOLICY_LS_TOKEN"] = env_token
+    args = ["ls", "serve", "--port", str(port), "--data-dir", str(data)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chainpolicy",
-            "ls",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data),
-        ],
+        [sys.executable, "-m", "chainpolicy", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=repo_root(),
+        env=env,
     )
+    url = f"http://127.0.0.1:{port}"
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert first.startswith(f"Label Studio is up at http://127.0.0.1:{port}")
+        assert first.startswith(f"Label Studio is up at {url}"), proc.stderr.read()  # type: ignore[union-attr]
+        assert health(url)
         token = (data / server.TOKEN_FILE).read_text("utf-8").strip()
-        rest = "".join(proc.stdout.readline() for _ in range(3))
-        assert token not in first + rest and "CHAINPOLICY_LS_TOKEN" in rest
+        password = (data / server.PASSWORD_FILE).read_text("utf-8").strip()
+        rest = "".join(proc.stdout.readline() for _ in range(4))
+        assert "CHAINPOLICY_LS_TOKEN" in rest and str(data / server.PASSWORD_FILE) in rest
         proc.send_signal(getattr(signal, signal_name))
-        assert proc.wait(60) == 0
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        for secret in (token, password):
+            assert secret not in first + rest + out + err
+            assert secret not in (data / "server.log").read_text("utf-8")
+        # A data folder keeps its token: a different one in the environment is only warned about.
+        assert ("is not the token of" in err) == bool(env_token)
+        assert not env_token or env_token not in err
+        assert not health(url)  # the server stopped with the command, also on SIGTERM
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    assert stat.S_IMODE((data / server.TOKEN_FILE).stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("token", ["has spaces in it, 0123456789", "short", "é" * 30])
+def test_a_bad_token_is_refused_without_echoing_it(tmp_path: Path, token: str) -> None:
+    with pytest.raises(ChainpolicyError, match=f"has {len(token)} characters") as caught:
+        server.start(tmp_path / "data", port=server.free_port(), token=token)
+    assert token not in str(caught.value)
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_busy_port_or_a_server_that_rejects_our_token_is_refused(
+    ls_template: Path, ls_server: server.Server, tmp_path: Path
+) -> None:
+    port = int(ls_server.url.rsplit(":", 1)[1])
+    with pytest.raises(ChainpolicyError, match=f"port {port} on 127.0.0.1 is in use"):
+        server.start(tmp_path / "unused", port=port)
+    # The server answers /health, but is not the one this folder's token belongs to.
+    data = tmp_path / "data"
+    shutil.copytree(ls_template, data, ignore=shutil.ignore_patterns("server.log"))
+    (data / server.TOKEN_FILE).write_text("x" * 40 + "\n", "utf-8")
+    with pytest.raises(ChainpolicyError, match="rejects the admin token kept in"):
+        server.start(data, port=server.free_port())
