@@ -1,42 +1,84 @@
+"""predict() over the corpus: every span valid, no illegal overlap, accepted as a prediction."""
+
 from __future__ import annotations
 
 from collections import Counter
+from itertools import combinations
+
+import pytest
 
 from chainpolicy.corpus import load_sentences
 from chainpolicy.labelstudio.results import Span, region_results
-from chainpolicy.prelabel import MODEL_VERSION, predict
-from chainpolicy.schema import ANNOTATED_ROLES
+from chainpolicy.prelabel import MODEL_VERSION, PrelabelSpan, predict
+from chainpolicy.schema import ANNOTATED_ROLES, LABEL_NAMES, types_for
 from chainpolicy.validate.regions import check_annotation
+from chainpolicy.validate.spancheck import check_span
 
 
-def test_every_prediction_over_the_corpus_passes_the_human_span_rules() -> None:
-    counts: Counter[str] = Counter()
-    for record in load_sentences():
-        if record.role not in ANNOTATED_ROLES:
-            continue
-        spans = predict(record.text)
+def _illegal_overlaps(spans: list[PrelabelSpan]) -> list[tuple[PrelabelSpan, PrelabelSpan]]:
+    return [
+        (a, b)
+        for a, b in combinations(spans, 2)
+        if a.start < b.end
+        and b.start < a.end
+        and (a.label == b.label or {a.label, b.label} == {"entity", "figure"})
+    ]
+
+
+@pytest.fixture(scope="module")
+def corpus_predictions() -> list[tuple[str, str, list[PrelabelSpan]]]:
+    return [(r.id, r.text, predict(r.text)) for r in load_sentences() if r.role in ANNOTATED_ROLES]
+
+
+def test_every_prediction_over_the_corpus_passes_the_human_span_rules(
+    corpus_predictions: list[tuple[str, str, list[PrelabelSpan]]],
+) -> None:
+    counts: Counter[tuple[str, str | None]] = Counter()
+    for id_, text, spans in corpus_predictions:
+        assert spans == sorted(spans, key=lambda s: (s.start, s.end, s.label)), id_
+        assert _illegal_overlaps(spans) == [], id_
+        for s in spans:
+            assert check_span(text, s.start, s.end, s.label, s.type) is None, (id_, s)
+            assert text[s.start : s.end] == s.text
+            assert s.label in LABEL_NAMES and (s.type in types_for(s.label) or s.type is None)
+            assert (s.value is not None) == (s.label == "figure"), (id_, s)
+            counts[s.label, s.type] += 1
+        # and Label Studio's own checks accept them as a prediction
         results = [
             r
             for n, s in enumerate(spans)
-            for r in region_results(
-                record.text, Span(s.start, s.end, s.label, s.type), f"p{n}", None
-            )
+            for r in region_results(text, Span(s.start, s.end, s.label, s.type), f"p{n}", None)
         ]
-        checked = check_annotation(results, record.text)
-        assert checked.rejected == [], (record.id, checked.rejected)
+        checked = check_annotation(results, text)
+        assert checked.rejected == [], (id_, checked.rejected)
         assert len(checked.regions) == len(spans)
-        for s in spans:
-            assert record.text[s.start : s.end] == s.text
-            counts[s.label] += 1
-    assert counts["entity"] > 100 and counts["figure"] > 100
-    assert MODEL_VERSION.startswith("chainpolicy-prelabel-")
+    assert len(corpus_predictions) == 315
+    by_label = Counter(label for label, _ in counts.elements())
+    assert min(by_label["entity"], by_label["figure"], by_label["claim"]) > 50, counts
+    assert {t for label, t in counts if label == "figure"} == set(types_for("figure"))
 
 
 def test_entities_win_over_figures_inside_them() -> None:
-    text = "发布《“十四五”数字经济发展规划》,共20家"
+    text = "发布《“十四五”数字经济发展规划》,全市共有企业20家"
     spans = predict(text)
     assert [(s.text, s.label) for s in spans] == [
         ("“十四五”数字经济发展规划", "entity"),
+        ("全市共有企业20家", "claim"),  # a claim may contain a figure
         ("20家", "figure"),
     ]
-    assert spans[1].value == "20" and spans[1].unit == "家"
+    assert (spans[2].value, spans[2].unit, spans[2].qualifier) == ("20", "家", None)
+
+
+def test_offsets_are_code_points_with_astral_characters() -> None:
+    text = "𠀀近100家企业落户苏州"
+    spans = {(s.label, s.text): s for s in predict(text)}
+    figure = spans["figure", "近100家"]
+    assert (figure.start, figure.end, figure.type) == (1, 6, "COUNT")
+    assert (figure.value, figure.unit, figure.qualifier) == ("100", "家", "近")
+    place = spans["entity", "苏州"]
+    assert (place.start, place.end, place.type) == (10, 12, "LOC")
+
+
+def test_model_version_names_the_pre_annotator() -> None:
+    assert MODEL_VERSION.startswith("chainpolicy-prelabel-")
+    assert predict("") == []
