@@ -1,11 +1,27 @@
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from label_studio_sdk.label_interface import LabelInterface
 
-from chainpolicy.labelstudio.config import CONFIG_FILE, label_config
+from chainpolicy.labelstudio.config import (
+    CONFIG_FILE,
+    NEXT_KEY,
+    PREV_KEY,
+    TITLE_KEY,
+    label_config,
+)
 from chainpolicy.labelstudio.tasks import prediction
 from chainpolicy.paths import annotations_dir
-from chainpolicy.schema import LABEL_NAMES, LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES, types_for
+from chainpolicy.schema import (
+    LABEL_NAMES,
+    LABELS,
+    LS_LABELS_NAME,
+    LS_TEXT_NAME,
+    LS_TYPE_NAMES,
+    types_for,
+)
+from chainpolicy.validate.taskdata import task_data
 
 
 def test_committed_config_is_the_generated_one() -> None:
@@ -30,3 +46,35 @@ def test_a_generated_prediction_validates() -> None:
     item = prediction(text)
     assert item["result"]
     assert LabelInterface(label_config()).validate_prediction(item)
+
+
+def test_labels_take_colours_and_hotkeys_from_the_schema_and_they_are_distinct() -> None:
+    root = ET.fromstring(label_config())
+    shown = {el.get("value"): (el.get("background"), el.get("hotkey")) for el in root.iter("Label")}
+    assert shown == {spec.name: (spec.colour, spec.hotkey) for spec in LABELS}
+    colours, hotkeys = zip(*shown.values(), strict=True)
+    assert len(set(colours)) == len(colours) and len(set(hotkeys)) == len(hotkeys)
+
+
+def test_context_is_read_only_and_its_keys_collide_with_nothing() -> None:
+    root = ET.fromstring(label_config())
+    # Only the sentence is a Text object; context is shown in Headers, which cannot be labelled.
+    assert [el.get("name") for el in root.iter("Text")] == [LS_TEXT_NAME]
+    headers = {el.get("value") for el in root.iter("Header")}
+    assert headers == {f"${TITLE_KEY}", f"${PREV_KEY}", f"${NEXT_KEY}"}
+    context = {TITLE_KEY, PREV_KEY, NEXT_KEY}
+    data = task_data("s", "a", "t", 0)
+    controls = {el.get("name") for el in root.iter() if el.get("name")}
+    assert len(context) == 3 and not context & (set(data) | controls)
+    assert not set(data) - {LS_TEXT_NAME} & controls
+
+
+def test_type_choices_appear_only_for_a_selected_region_of_their_label() -> None:
+    root = ET.fromstring(label_config())
+    for choices in root.iter("Choices"):
+        label = {v: k for k, v in LS_TYPE_NAMES.items()}[choices.get("name")]
+        assert choices.get("visibleWhen") == "region-selected"
+        assert choices.get("whenLabelValue") == label
+        assert choices.get("toName") == LS_TEXT_NAME and choices.get("choice") == "single"
+    assert {el.get("name") for el in root.iter("Choices")} == set(LS_TYPE_NAMES.values())
+    assert all(spec.name in LS_TYPE_NAMES for spec in LABELS if spec.types)

@@ -6,10 +6,12 @@ the repository; error messages name the URL, never the token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.request
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from chainpolicy.errors import ChainpolicyError, InputError
 
@@ -33,6 +35,46 @@ def health(url: str, timeout: float = 5.0) -> bool:
             return json.loads(response.read() or b"{}").get("status") == "UP"
     except (OSError, ValueError):
         return False
+
+
+def describe(body: Any) -> str:
+    """The useful part of an error body (``detail`` and ``validation_errors``), never headers.
+
+    ``str(ApiError)`` includes the response headers, which carry a session cookie: never use it.
+    """
+    if isinstance(body, dict):
+        parts = [str(body.get("detail") or "").strip()]
+        errors = body.get("validation_errors")
+        if errors:
+            parts.append(json.dumps(errors, ensure_ascii=False))
+        text = ": ".join(p for p in parts if p)
+        if text:
+            return text
+    text = str(body or "").strip()
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+@contextlib.contextmanager
+def api_errors(base: str, doing: str) -> Iterator[None]:
+    """Turn SDK/HTTP failures during ``doing`` into one ``ChainpolicyError`` naming the URL."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        yield
+    except ApiError as exc:
+        if exc.status_code in (401, 403):
+            raise ChainpolicyError(
+                f"{doing} at {base}: the server rejected the token in {TOKEN_ENV} "
+                f"(HTTP {exc.status_code})"
+            ) from None
+        raise ChainpolicyError(
+            f"{doing} at {base}: HTTP {exc.status_code}: {describe(exc.body)}"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ChainpolicyError(
+            f"{doing} at {base}: {type(exc).__name__}: {exc or 'no answer'}"
+        ) from None
 
 
 def connect(url: str | None = None) -> tuple[LabelStudio, str]:
@@ -62,7 +104,9 @@ def connect(url: str | None = None) -> tuple[LabelStudio, str]:
                 f"Label Studio at {base} rejected the token in {TOKEN_ENV} (HTTP "
                 f"{exc.status_code}): wrong or expired token"
             ) from None
-        raise ChainpolicyError(f"Label Studio at {base}: HTTP {exc.status_code}") from None
+        raise ChainpolicyError(
+            f"Label Studio at {base}: HTTP {exc.status_code}: {describe(exc.body)}"
+        ) from None
     except httpx.HTTPError as exc:
         raise ChainpolicyError(f"Label Studio at {base}: {exc}") from None
     return client, base

@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from chainpolicy import atomic
 from chainpolicy.errors import ChainpolicyError
+from chainpolicy.labelstudio.client import describe
 from chainpolicy.labelstudio.results import Span, region_results
 from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY
+from chainpolicy.schema import LS_TEXT_NAME
 from chainpolicy.validate.taskdata import SENTENCE_ID_KEY
 
 if TYPE_CHECKING:
@@ -57,10 +59,12 @@ def ensure_project(client: LabelStudio, title: str, config: str) -> tuple[Any, b
     return project, False
 
 
-def existing_tasks(client: LabelStudio, project_id: int) -> dict[str, tuple[int, str | None]]:
-    """sentence id -> (task id, text hash) of the project's tasks."""
+def existing_tasks(
+    client: LabelStudio, project_id: int, page_size: int = 500
+) -> dict[str, tuple[int, str | None]]:
+    """sentence id -> (task id, text hash) of the project's tasks (all pages)."""
     out: dict[str, tuple[int, str | None]] = {}
-    for task in client.tasks.list(project=project_id, fields="all", page_size=500):
+    for task in client.tasks.list(project=project_id, fields="task_only", page_size=page_size):
         data = task.data or {}
         sentence_id = data.get(SENTENCE_ID_KEY)
         if isinstance(sentence_id, str):
@@ -103,7 +107,7 @@ def push(
             raise ChainpolicyError(
                 f"import into project {title!r} failed at batch {number} (sentences {first} .. "
                 f"{last}; {report.imported} tasks of earlier batches were imported, this batch "
-                f"and later ones were not): HTTP {exc.status_code}: {exc.body}"
+                f"and later ones were not): HTTP {exc.status_code}: {describe(exc.body)}"
             ) from None
         report.imported += len(batch)
     return report
@@ -168,12 +172,23 @@ class ImportReport:
     created: int = 0
     skipped_existing: int = 0
     missing_tasks: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)  # task text is not the text of the pass
 
 
 def import_pass(
-    client: LabelStudio, title: str, email: str, resolved: dict[str, list[ResolvedSpan]]
+    client: LabelStudio,
+    title: str,
+    email: str,
+    resolved: Mapping[str, list[ResolvedSpan]],
+    texts: Mapping[str, str] | None = None,
 ) -> ImportReport:
-    """One annotation per sentence of the pass, by ``email`` (created as a user if missing)."""
+    """One annotation per sentence of the pass, by ``email`` (created as a user if missing).
+
+    ``texts`` are the sentence texts the pass was resolved against: a task whose text differs
+    (the sentence changed after the push) gets no annotation, since the offsets would land on
+    other characters; it is reported in ``changed``. Without ``texts`` each span's own text is
+    compared with the task text.
+    """
     project = find_project(client, title)
     if project is None:
         raise ChainpolicyError(f"no Label Studio project titled {title!r}; push first")
@@ -183,7 +198,7 @@ def import_pass(
     tasks: dict[str, tuple[int, str]] = {}
     for task in client.tasks.list(project=project.id, fields="all", page_size=500):
         data = task.data or {}
-        tasks[str(data.get(SENTENCE_ID_KEY))] = (task.id, str(data.get("text", "")))
+        tasks[str(data.get(SENTENCE_ID_KEY))] = (task.id, str(data.get(LS_TEXT_NAME, "")))
         if any(_annotator(a) == user_id for a in (task.annotations or [])):
             done.add(task.id)
     for sentence_id, spans in resolved.items():
@@ -194,6 +209,12 @@ def import_pass(
         task_id, text = found
         if task_id in done:
             report.skipped_existing += 1
+            continue
+        expected = texts.get(sentence_id) if texts is not None else None
+        if (expected is not None and expected != text) or any(
+            text[s.start : s.end] != s.text for s in spans
+        ):
+            report.changed.append(sentence_id)
             continue
         result = [
             r

@@ -9,7 +9,7 @@ rules as a human annotation before it is offered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -27,23 +27,29 @@ SCRIPT_KEY = "script"
 
 
 def prediction(text: str) -> dict[str, Any]:
-    """The pre-annotator's prediction for one text, validated like a human annotation."""
+    """The pre-annotator's prediction for one text, validated like a human annotation.
+
+    No ``score``: the pre-annotator is rule-based and has no confidence to report, and a made-up
+    number would steer Label Studio's uncertainty sampling.
+    """
     from chainpolicy.prelabel import MODEL_VERSION, predict
 
-    spans = predict(text)
-    result = [
-        r
-        for n, s in enumerate(spans)
-        for r in region_results(text, Span(s.start, s.end, s.label, s.type), f"pre{n}", None)
-    ]
+    return checked_prediction(
+        text, [Span(s.start, s.end, s.label, s.type) for s in predict(text)], MODEL_VERSION
+    )
+
+
+def checked_prediction(text: str, spans: Sequence[Span], model_version: str) -> dict[str, Any]:
+    """A prediction of ``spans``; raises if any result fails the human-annotation rules."""
+    result = [r for n, s in enumerate(spans) for r in region_results(text, s, f"pre{n}", None)]
     checked = check_annotation(result, text)
     if checked.rejected:
         first = checked.rejected[0]
         raise ChainpolicyError(
-            f"pre-annotator {MODEL_VERSION} made an invalid span on {text!r}: {first.reason} "
-            f"({first.detail})"
+            f"pre-annotator {model_version} made {len(checked.rejected)} invalid result(s) on "
+            f"{text!r}; the first: {first.reason} ({first.detail})"
         )
-    return {"model_version": MODEL_VERSION, "result": result}
+    return {"model_version": model_version, "result": result}
 
 
 def make_tasks(
