@@ -51,7 +51,7 @@ def sentences_command(sources: Path | None, errata: Path | None, out: Path | Non
     count = 0
     with atomic.open_text(out) as fh:
         for line in lines:
-            fh.write(line)  # type: ignore[attr-defined]
+            fh.write(line)
             count += 1
     click.echo(f"wrote {count} records to {out}", err=True)
 

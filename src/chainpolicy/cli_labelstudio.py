@@ -6,6 +6,7 @@ import json
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ _project = click.option(
 )
 
 
-def _tasks(predictions: bool) -> list[dict[str, object]]:
+def _tasks(predictions: bool) -> list[dict[str, Any]]:
     from chainpolicy.corpus import load_corpus
     from chainpolicy.labelstudio.tasks import make_tasks
 
@@ -38,7 +39,7 @@ def tasks_command(out: Path, no_predictions: bool) -> None:
     """Write the Label Studio import JSON: one task per sentence (boilerplate excluded)."""
     tasks = _tasks(not no_predictions)
     atomic.write_text(out, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
-    spans = sum(len(p["result"]) for t in tasks for p in t.get("predictions", []))  # type: ignore[attr-defined]
+    spans = sum(len(p["result"]) for t in tasks for p in t.get("predictions", []))
     click.echo(f"wrote {len(tasks)} tasks ({spans} pre-annotation results) to {out}")
 
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,13 +163,13 @@ def _write_report(folder: Path, report: BuildReport, quarantine: Path) -> None:
     atomic.write_text(folder / REPORT_MD, summary(report))
     target = folder / QUARANTINE_JSONL
     with atomic.open_text(target) as fh, open(quarantine, encoding="utf-8") as src:
-        shutil.copyfileobj(src, fh)  # type: ignore[misc]
+        shutil.copyfileobj(src, fh)
 
 
 @dataclass
 class _Pass2:
     index: SentenceIndex
-    assignment: dict[str, str]
+    assignment: Mapping[str, str]
     collector: Collector
     root: Path
     writers: dict[tuple[str, str], SplitWriter] = field(default_factory=dict)

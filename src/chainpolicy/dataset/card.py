@@ -10,7 +10,7 @@ prose with a table or figure. Nothing time-dependent goes into the card.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -127,7 +127,7 @@ def _configs(rows: Mapping[str, Mapping[str, int]]) -> MetadataConfigs:
     return MetadataConfigs(configs)
 
 
-def _table(header: list[str], body: list[list[object]]) -> str:
+def _table(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
     return "\n".join(lines) + "\n"

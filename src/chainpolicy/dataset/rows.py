@@ -62,7 +62,7 @@ def sentence_row(
     spans: list[SpanRow],
     status: str,
     n_annotators: int,
-    method: str,
+    method: int,
     quarantined: int,
 ) -> dict[str, Any]:
     return {

@@ -132,7 +132,8 @@ def _trusted_jsonl(path: Path) -> Iterator[SentenceRecord]:
 
 def _rebuild_articles(sentences: Iterator[SentenceRecord]) -> Iterator[ArticleInfo]:
     current: str | None = None
-    script, parts, count = "", [], 0
+    script, count = "", 0
+    parts: list[str] = []
     for record in sentences:
         if record.article_id != current:
             if current is not None:

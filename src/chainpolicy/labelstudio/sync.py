@@ -43,6 +43,7 @@ def slug(title: str) -> str:
 
 
 def find_project(client: LabelStudio, title: str) -> Any | None:
+    project: Any
     for project in client.projects.list(title=title):
         if project.title == title:
             return project
@@ -64,6 +65,7 @@ def existing_tasks(
 ) -> dict[str, tuple[int, str | None]]:
     """sentence id -> (task id, text hash) of the project's tasks (all pages)."""
     out: dict[str, tuple[int, str | None]] = {}
+    task: Any
     for task in client.tasks.list(project=project_id, fields="task_only", page_size=page_size):
         data = task.data or {}
         sentence_id = data.get(SENTENCE_ID_KEY)
@@ -101,7 +103,8 @@ def push(
             report.changed.append(data[SENTENCE_ID_KEY])
     for number, batch in enumerate(_batches(fresh, BATCH), 1):
         try:
-            client.projects.import_tasks(id=project.id, request=batch, return_task_ids=True)
+            # The SDK serialises plain task dicts as they are (checked against a real server).
+            client.projects.import_tasks(id=project.id, request=batch, return_task_ids=True)  # type: ignore[arg-type]
         except ApiError as exc:
             first, last = batch[0]["data"][SENTENCE_ID_KEY], batch[-1]["data"][SENTENCE_ID_KEY]
             raise ChainpolicyError(
@@ -135,12 +138,16 @@ def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800
     snapshot = client.projects.exports.create(
         project.id,
         title=f"chainpolicy pull {datetime.now(UTC).isoformat(timespec='seconds')}",
-        task_filter_options={"only_with_annotations": False},
-        serialization_options={"predictions": {"only_id": False}},
+        # Plain dicts are what the SDK sends on the wire; its request models add nothing here.
+        task_filter_options={"only_with_annotations": False},  # type: ignore[arg-type]
+        serialization_options={"predictions": {"only_id": False}},  # type: ignore[arg-type]
     )
+    if snapshot.id is None:
+        raise ChainpolicyError(f"the server created no snapshot export for {title!r}")
+    export_id: int = snapshot.id
     deadline = time.monotonic() + timeout
     while True:
-        status = client.projects.exports.get(project.id, snapshot.id).status
+        status = client.projects.exports.get(project.id, export_id).status
         if status == "completed":
             break
         if status == "failed":
@@ -152,9 +159,9 @@ def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800
     # Chunks are bytes cut anywhere, also inside a multi-byte character.
     decoder = codecs.getincrementaldecoder("utf-8")()
     with atomic.open_text(path) as fh:
-        for chunk in client.projects.exports.download(project.id, snapshot.id, export_type="JSON"):
-            fh.write(decoder.decode(chunk))  # type: ignore[attr-defined]
-        fh.write(decoder.decode(b"", final=True))  # type: ignore[attr-defined]
+        for chunk in client.projects.exports.download(project.id, export_id, export_type="JSON"):
+            fh.write(decoder.decode(chunk))
+        fh.write(decoder.decode(b"", final=True))
     return path
 
 
@@ -196,6 +203,7 @@ def import_pass(
     report = ImportReport(user_id)
     done: set[int] = set()
     tasks: dict[str, tuple[int, str]] = {}
+    task: Any
     for task in client.tasks.list(project=project.id, fields="all", page_size=500):
         data = task.data or {}
         tasks[str(data.get(SENTENCE_ID_KEY))] = (task.id, str(data.get(LS_TEXT_NAME, "")))

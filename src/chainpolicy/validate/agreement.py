@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
@@ -116,7 +116,7 @@ class LayerAgreement:
     partial: MatchCounts = field(default_factory=MatchCounts)
     pairs: int = 0
     # Krippendorff coincidences, accumulated from segments of constant values.
-    coincidence: Counter[tuple[int, int]] = field(default_factory=Counter)
+    coincidence: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
 
     def add_unit_values(self, values: Sequence[int], weight: int) -> None:
         m = len(values)
@@ -128,7 +128,7 @@ class LayerAgreement:
                     self.coincidence[c, k] += weight / (m - 1)
 
     def alpha(self) -> float | None:
-        totals: Counter[int] = Counter()
+        totals: dict[int, float] = defaultdict(float)
         for (c, _k), value in self.coincidence.items():
             totals[c] += value
         n = sum(totals.values())

@@ -164,7 +164,9 @@ def _region(draft: _Draft, text: str, out: Checked) -> tuple[Region, _Draft] | N
     if (
         reason is None
         and value.text is not None
-        and loose_text(value.text) != loose_text(text[start:end])  # type: ignore[index]
+        and start is not None
+        and end is not None
+        and loose_text(value.text) != loose_text(text[start:end])
     ):
         reason = "text_mismatch"
     if reason is not None:
@@ -202,16 +204,16 @@ def _compare(candidates: list[tuple[Region, _Draft]], out: Checked) -> list[Regi
                 continue
             bad.setdefault(left.key, reason)
             bad.setdefault(right.key, reason)
-    kept = []
+    kept: list[Region] = []
     for region in regions:
-        reason = bad.get(region.key)
-        if reason is None:
+        overlap = bad.get(region.key)
+        if overlap is None:
             kept.append(region)
             continue
         draft = drafts[region.key]
         out.rejected.append(
-            Rejected(reason, draft.index, region.region_id, _describe(draft.result))
+            Rejected(overlap, draft.index, region.region_id, _describe(draft.result))
         )
         for index, choice in draft.types:
-            out.rejected.append(Rejected(reason, index, choice.id, _describe(choice)))
+            out.rejected.append(Rejected(overlap, index, choice.id, _describe(choice)))
     return kept

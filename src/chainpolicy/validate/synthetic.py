@@ -87,9 +87,9 @@ def write_export(path: Path, tasks: Iterable[dict[str, Any]]) -> int:
     """Write tasks as one JSON array, streamed (the benchmark writes hundreds of megabytes)."""
     count = 0
     with atomic.open_text(path) as fh:
-        fh.write("[")  # type: ignore[attr-defined]
+        fh.write("[")
         for item in tasks:
-            fh.write((",\n" if count else "\n") + json.dumps(item, ensure_ascii=False))  # type: ignore[attr-defined]
+            fh.write((",\n" if count else "\n") + json.dumps(item, ensure_ascii=False))
             count += 1
-        fh.write("\n]\n")  # type: ignore[attr-defined]
+        fh.write("\n]\n")
     return count
