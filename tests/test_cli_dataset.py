@@ -48,6 +48,11 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _reports(tmp_path: Path) -> tuple[str, str]:
+    # Without --report-dir the build writes the committed annotations/build_report/.
+    return ("--report-dir", str(tmp_path / "reports"))
+
+
 def _hashes(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -86,7 +91,9 @@ def test_malformed_export_is_named_and_the_folder_is_kept(
     tmp_path: Path, content: bytes, expected: str
 ) -> None:
     out, reports = tmp_path / "ds", tmp_path / "reports"
-    assert run("build", "--exports", str(tmp_path / "none"), "--out", str(out)).returncode == 0
+    empty = ("--exports", str(tmp_path / "none"), "--out", str(out))
+    built = run("build", *empty, *_reports(tmp_path))
+    assert built.returncode == 0, built.stderr
     before = _hashes(out)
     folder = tmp_path / "bad"
     folder.mkdir()
@@ -113,7 +120,9 @@ def test_publish_dry_run_lists_files_with_hashes_and_upload_needs_a_token(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "ds"
-    assert run("build", "--exports", str(tmp_path / "none"), "--out", str(out)).returncode == 0
+    empty = ("--exports", str(tmp_path / "none"), "--out", str(out))
+    built = run("build", *empty, *_reports(tmp_path))
+    assert built.returncode == 0, built.stderr
     done = run("publish", "--repo-id", "org/name", "--dataset", str(out), "--dry-run")
     assert done.returncode == 0, done.stderr
     listed = {line.split()[-1]: line.split()[1] for line in done.stdout.splitlines()[:-1]}
