@@ -66,7 +66,7 @@ def api_errors(base: str, doing: str) -> Iterator[None]:
         if exc.status_code in (401, 403):
             raise ChainpolicyError(
                 f"{doing} at {base}: the server rejected the token in {TOKEN_ENV} "
-                f"(HTTP {exc.status_code})"
+                f"(HTTP {exc.status_code}): wrong or expired token"
             ) from None
         raise ChainpolicyError(
             f"{doing} at {base}: HTTP {exc.status_code}: {describe(exc.body)}"
@@ -79,9 +79,7 @@ def api_errors(base: str, doing: str) -> Iterator[None]:
 
 def connect(url: str | None = None) -> tuple[LabelStudio, str]:
     """An SDK client for the server, after checking it is up and the token is accepted."""
-    import httpx
     from label_studio_sdk import LabelStudio
-    from label_studio_sdk.core.api_error import ApiError
 
     base = resolve_url(url)
     token = os.environ.get(TOKEN_ENV)
@@ -96,17 +94,6 @@ def connect(url: str | None = None) -> tuple[LabelStudio, str]:
             f"start it with `chainpolicy ls serve` or set {URL_ENV}/--url"
         )
     client = LabelStudio(base_url=base, api_key=token, timeout=TIMEOUT)
-    try:
+    with api_errors(base, "checking the token with Label Studio"):
         client.users.whoami()
-    except ApiError as exc:
-        if exc.status_code in (401, 403):
-            raise ChainpolicyError(
-                f"Label Studio at {base} rejected the token in {TOKEN_ENV} (HTTP "
-                f"{exc.status_code}): wrong or expired token"
-            ) from None
-        raise ChainpolicyError(
-            f"Label Studio at {base}: HTTP {exc.status_code}: {describe(exc.body)}"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise ChainpolicyError(f"Label Studio at {base}: {exc}") from None
     return client, base
