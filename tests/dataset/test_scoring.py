@@ -10,7 +10,7 @@ import pytest
 from nervaluate import Evaluator
 
 from chainpolicy.dataset.build import BuildResult
-from chainpolicy.dataset.scoring import score
+from chainpolicy.dataset.scoring import machine_baseline, score
 from chainpolicy.errors import InputError
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
@@ -87,3 +87,24 @@ def test_bad_predictions_are_named(gold: Path, tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="type 'CITY'"):
         score(gold, typed)
+
+
+def test_machine_baseline_is_the_machine_config_scored_as_a_submission(
+    gold: Path, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    machine = pq.read_table(gold / "data/machine_preannotations/test-00000-of-00001.parquet")
+    label_names = ["entity", "figure", "claim"]
+    items = [
+        {"id": r["id"], "spans": [{**s, "label": label_names[s["label"]]} for s in r["spans"]]}
+        for r in machine.to_pylist()
+    ]
+    assert any(item["spans"] for item in items), "the fixture's tasks carry predictions"
+    baseline = machine_baseline(gold, "test")
+    assert baseline is not None and baseline.sentences > 0
+    assert baseline == score(gold, _write(tmp_path / "machine.jsonl", items), split="test")
+
+
+def test_no_machine_baseline_without_gold(run_build: Callable[..., BuildResult]) -> None:
+    assert machine_baseline(run_build([], "empty").out, "test") is None  # type: ignore[arg-type]

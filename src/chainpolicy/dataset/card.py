@@ -24,6 +24,7 @@ from chainpolicy import atomic
 from chainpolicy.corpus.ingest import REPAIR_KINDS
 from chainpolicy.dataset.chart import CHART_PATH, label_chart
 from chainpolicy.dataset.features import CONFIGS, features_for
+from chainpolicy.dataset.scoring import machine_baseline
 from chainpolicy.dataset.splits import SPLITS
 from chainpolicy.dataset.writer import data_path
 from chainpolicy.errors import InputError
@@ -69,7 +70,7 @@ def write(
     data.size_categories = [size_category(report.sentences)]
     _dataset_info(root, rows).to_dataset_card_data(data)
     _configs(rows).to_dataset_card_data(data)
-    sections = _sections(report, rows)
+    sections = _sections(report, rows, root)
 
     def fill(found: re.Match[str]) -> str:
         name = found.group(1)
@@ -127,6 +128,13 @@ def _configs(rows: Mapping[str, Mapping[str, int]]) -> MetadataConfigs:
     return MetadataConfigs(configs)
 
 
+def _model_versions(root: Path) -> list[str]:
+    path = root / data_path("machine_preannotations", "test")
+    if not path.exists():
+        return []
+    return sorted(set(pq.read_table(path, columns=["model_version"]).column(0).to_pylist()))
+
+
 def _table(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
@@ -134,7 +142,7 @@ def _table(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
 
 
 def _sections(
-    report: BuildReport, rows: Mapping[str, Mapping[str, int]]
+    report: BuildReport, rows: Mapping[str, Mapping[str, int]], root: Path
 ) -> dict[str, Callable[[], str]]:
     splits = list(report.splits)
 
@@ -247,8 +255,45 @@ def _sections(
             )
         return out
 
+    def baseline() -> str:
+        result = machine_baseline(root, "test")
+        if result is None:
+            return "Not measured yet: the test split has no gold annotation.\n"
+        versions = _model_versions(root)
+        body = [
+            [
+                r.label,
+                r.gold,
+                r.predicted,
+                f"{r.strict_precision:.3f}",
+                f"{r.strict_recall:.3f}",
+                f"{r.strict_f1:.3f}",
+                f"{r.partial_f1:.3f}",
+            ]
+            for r in result.labels
+        ]
+        body.append(
+            [
+                "micro",
+                "",
+                "",
+                "",
+                "",
+                f"{result.micro_strict_f1:.3f}",
+                f"{result.micro_partial_f1:.3f}",
+            ]
+        )
+        head = (
+            f"The machine pre-annotator ({', '.join(versions) or 'unknown version'}, the "
+            f"`machine_preannotations` config) scored with `chainpolicy score` on the "
+            f"{result.sentences} gold sentences of the test split:\n\n"
+        )
+        header = ["label", "gold", "predicted", "strict P", "strict R", "strict F1", "partial F1"]
+        return head + _table(header, body)
+
     return {
         "status": status,
+        "baseline": baseline,
         "configs": configs,
         "counts": counts,
         "repairs": repairs,

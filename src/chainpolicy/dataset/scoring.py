@@ -12,7 +12,7 @@ labels. Leaderboards should report the strict micro F1 of the ``test`` split.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, all_type_names
 from chainpolicy.validate.agreement import MatchCounts, match_partial, match_strict
 
 TYPE_INDEX = {name: i for i, name in enumerate(all_type_names())}
+SpanTuple = tuple[int, int, str, str | None]  # start, end, label name, type
 _GOLD_STATUSES = {STATUSES.index("annotated"), STATUSES.index("annotated_empty")}
 
 
@@ -111,7 +112,7 @@ def _check(path: Path, number: int, item: Prediction, text: str) -> None:
             )
 
 
-def _layer(spans: list[tuple[int, int, str, str | None]], label: str) -> list[tuple[int, int, int]]:
+def _layer(spans: list[SpanTuple], label: str) -> list[tuple[int, int, int]]:
     return sorted(
         (s, e, TYPE_INDEX[t] if t is not None else -1) for s, e, lab, t in spans if lab == label
     )
@@ -119,14 +120,46 @@ def _layer(spans: list[tuple[int, int, str, str | None]], label: str) -> list[tu
 
 def score(dataset: Path, predictions: Path, config: str = "default", split: str = "test") -> Score:
     gold = _gold(dataset, config, split)
-    predicted = {p.id: p for p in _predictions(predictions, gold)}
+    predicted = {
+        p.id: [(s.start, s.end, s.label, s.type) for s in p.spans]
+        for p in _predictions(predictions, gold)
+    }
+    return score_spans(gold, predicted, config, split)
+
+
+def machine_baseline(dataset: Path, split: str = "test") -> Score | None:
+    """The pre-annotator's spans (``machine_preannotations``) scored like a submitted system.
+
+    ``None`` when the split has no gold sentence or no machine config. Its spans are offsets into
+    the same original-script text as ``default``.
+    """
+    path = dataset / data_path("machine_preannotations", split)
+    gold = _gold(dataset, "default", split)
+    if not gold or not path.exists():
+        return None
+    table = pq.read_table(path, columns=["id", "spans"])
+    predicted = {
+        row["id"]: [
+            (s["start"], s["end"], LABEL_NAMES[s["label"]], s["type"]) for s in row["spans"]
+        ]
+        for row in table.to_pylist()
+    }
+    return score_spans(gold, predicted, "default", split)
+
+
+def score_spans(
+    gold: Mapping[str, tuple[str, list[dict[str, Any]]]],
+    predicted: Mapping[str, list[SpanTuple]],
+    config: str,
+    split: str,
+) -> Score:
+    """Score system spans per gold sentence; a gold sentence without a prediction is empty."""
     strict = {label: MatchCounts() for label in LABEL_NAMES}
     partial = {label: MatchCounts() for label in LABEL_NAMES}
     totals = {label: [0, 0] for label in LABEL_NAMES}
     for sentence_id, (_text, gold_spans) in gold.items():
         true = [(g["start"], g["end"], LABEL_NAMES[g["label"]], g["type"]) for g in gold_spans]
-        item = predicted.get(sentence_id)
-        pred = [(s.start, s.end, s.label, s.type) for s in item.spans] if item else []
+        pred = predicted.get(sentence_id, [])
         for label in LABEL_NAMES:
             t, p = _layer(true, label), _layer(pred, label)
             strict[label].add(match_strict(t, p))
