@@ -84,23 +84,28 @@ def serve_command(host: str, port: int, data_dir: Path | None) -> None:
     folder = (data_dir or repo_root() / ".labelstudio").resolve()
     given = os.environ.get(TOKEN_ENV) or None
     stored = server.stored_token(folder)
-    running = server.start(folder, host, port, token=given if stored is None else None)
-    click.echo(f"Label Studio is up at {running.url}")
-    click.echo(f"  export {URL_ENV}={running.url}")
-    click.echo(f'  export {TOKEN_ENV}="$(cat {running.token_file})"')
-    click.echo(f"  web login: {server.ADMIN_EMAIL}, password in {running.password_file}")
-    if stored is not None and given is not None and given != stored:
-        click.echo(
-            f"warning: {TOKEN_ENV} is set but is not the token of {folder} (a data folder keeps "
-            "the token it was created with): export it from the file above",
-            err=True,
-        )
-    click.echo("Press Ctrl-C to stop.")
     # The server runs in its own session (a Ctrl-C meant for us must not kill it half-way), so a
-    # plain SIGTERM/SIGHUP of this process would orphan it: treat them like Ctrl-C.
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _interrupt)
+    # plain SIGTERM/SIGHUP of this process would orphan it: treat them like Ctrl-C. SIGINT is set
+    # explicitly because shells start background jobs (CI, `cmd &`) with it ignored, and then
+    # Python installs no KeyboardInterrupt handler; an inherited ignored SIGHUP (nohup) is kept.
+    # Installed before the "up" lines, so a signal sent as soon as they appear is not lost.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _interrupt)
+    running = server.start(folder, host, port, token=given if stored is None else None)
     try:
+        click.echo(f"Label Studio is up at {running.url}")
+        click.echo(f"  export {URL_ENV}={running.url}")
+        click.echo(f'  export {TOKEN_ENV}="$(cat {running.token_file})"')
+        click.echo(f"  web login: {server.ADMIN_EMAIL}, password in {running.password_file}")
+        if stored is not None and given is not None and given != stored:
+            click.echo(
+                f"warning: {TOKEN_ENV} is set but is not the token of {folder} (a data folder "
+                "keeps the token it was created with): export it from the file above",
+                err=True,
+            )
+        click.echo("Press Ctrl-C to stop.")
         code = running.process.wait()
     except KeyboardInterrupt:
         click.echo("stopping")

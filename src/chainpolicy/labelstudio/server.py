@@ -169,6 +169,17 @@ def start(
     log.close()
     url = f"http://{host}:{port}"
     server = Server(process, url, data_dir, data_dir / TOKEN_FILE, data_dir / PASSWORD_FILE)
+    try:
+        _wait_until_ready(server, token, timeout)
+    except BaseException:
+        # Not ready, not ours, or interrupted (Ctrl-C while it starts): never leave it orphaned.
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_ready(server: Server, token: str, timeout: float) -> None:
+    process, url, data_dir = server.process, server.url, server.data_dir
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -180,15 +191,13 @@ def start(
         # only if the server there is this one (it knows our token).
         if health(url, timeout=2.0):
             if _ours(url, token):
-                return server
-            server.stop()
+                return
             raise ChainpolicyError(
                 f"{url} answers but rejects the admin token kept in {server.token_file}: either "
                 "another server took the port (choose another with --port) or the database in "
                 f"{data_dir} was made without that token"
             )
         time.sleep(0.5)
-    server.stop()
     raise ChainpolicyError(
         f"Label Studio did not answer {url}/health within {timeout:.0f} s; see "
         f"{data_dir / 'server.log'}"
