@@ -238,7 +238,18 @@ def test_serve_command_starts_prints_the_url_and_stops(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+            _kill_servers_in(data)
     assert stat.S_IMODE((data / server.TOKEN_FILE).stat().st_mode) == 0o600
+
+
+def _kill_servers_in(data: Path) -> None:
+    """A failed test killed the command: also stop the server it started (cwd = the data dir)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cwd").resolve() == data.resolve():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:
+            continue
 
 
 @pytest.mark.parametrize("token", ["has spaces in it, 0123456789", "short", "é" * 30])
