@@ -67,6 +67,19 @@ CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentenc
 _BATCH = 4096
 
 
+def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
+    """The columns ``ann`` and ``pending`` share, in table order."""
+    return (
+        a.annotation_id,
+        a.annotator,
+        a.ground_truth,
+        a.recency,
+        a.task_id,
+        a.export,
+        pack(a.spans),
+    )
+
+
 class AnnotationStore:
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, isolation_level=None)
@@ -80,18 +93,7 @@ class AnnotationStore:
         self.count = 0
 
     def add(self, a: StoredAnnotation) -> None:
-        self._rows.append(
-            (
-                a.sentence,
-                a.annotation_id,
-                a.annotator,
-                a.ground_truth,
-                a.recency,
-                a.task_id,
-                a.export,
-                pack(a.spans),
-            )
-        )
+        self._rows.append((a.sentence, *_annotation_columns(a)))
         self.count += 1
         if len(self._rows) >= _BATCH:
             self._flush()
@@ -100,19 +102,7 @@ class AnnotationStore:
         a = p.annotation
         self._db.execute(
             "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                p.article,
-                p.article_start,
-                p.text,
-                p.sentence_id,
-                a.annotation_id,
-                a.annotator,
-                a.ground_truth,
-                a.recency,
-                a.task_id,
-                a.export,
-                pack(a.spans),
-            ),
+            (p.article, p.article_start, p.text, p.sentence_id, *_annotation_columns(a)),
         )
 
     def add_prediction(
