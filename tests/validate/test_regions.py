@@ -106,3 +106,44 @@ def test_repeats_collapse_and_overlaps_quarantine_both_spans() -> None:
     # A claim may contain an entity and a figure.
     nested = LOC + regions(Span(2, FIG[1], "claim"), "c")
     assert check_annotation(nested, TEXT).rejected == []
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("to_name", {"to_name": "html"}),
+        ("from_name", {"from_name": "labels"}),
+        ("type case", {"type": "Labels"}),
+    ],
+)
+def test_a_broken_copy_placed_first_never_hides_its_valid_twin(
+    name: str, bad: dict[str, Any]
+) -> None:
+    broken = edit(LOC, 0, **bad)[:1]
+    checked = check_annotation(broken + LOC, TEXT)
+    assert [(r.start, r.end, r.type) for r in checked.regions] == [(*JS, "LOC")], name
+    assert checked.collapsed == 0 and len(checked.rejected) == 1
+    assert checked.rejected[0].result_index == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [("string", "2"), ("float", 2.0), ("bool", True), ("null", None)],
+)
+def test_offsets_are_strict_integers(name: str, start: object) -> None:
+    results = edit(LOC, 0, value_start=start)
+    results = edit(results, 1, value_start=start)
+    checked = check_annotation(results, TEXT)
+    assert checked.regions == [], name
+    assert {r.reason for r in checked.rejected} <= {"malformed_result", "bad_offsets"}
+    assert len(checked.rejected) == 2
+
+
+def test_two_different_label_results_of_one_region_are_both_quarantined() -> None:
+    """Which of the two the annotator meant is unknown: file order must not decide."""
+    other = edit(LOC, 0, value_text="浙江省")[:1]  # same region id, another text
+    for results in (other + LOC, LOC + other):
+        checked = check_annotation(results, TEXT)
+        assert checked.regions == [] and checked.collapsed == 0
+        assert {r.reason for r in checked.rejected} == {"duplicate_region_id"}
+        assert len(checked.rejected) == 3  # both label results and the type choice

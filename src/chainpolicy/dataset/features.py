@@ -23,11 +23,23 @@ CONFIGS: Final = (
 )
 
 # Why a record has the spans it has. "annotated_empty": annotated, nothing to mark.
-STATUSES: Final = ("not_annotated", "annotated", "annotated_empty", "not_annotatable")
+# "needs_review": an annotation of it lost results to quarantine, so it has no gold (appended
+# last so that the ids of the other statuses stay as they were).
+STATUSES: Final = (
+    "not_annotated",
+    "annotated",
+    "annotated_empty",
+    "not_annotatable",
+    "needs_review",
+)
+# The statuses whose spans are gold (a complete decision, possibly "nothing to mark").
+GOLD_STATUSES: Final = ("annotated", "annotated_empty")
 # How the gold spans were decided (see chainpolicy.validate.adjudicate).
 METHODS: Final = ("none", "single", "majority", "ground_truth")
 # Per-annotator config: did this annotation vote, or did a newer one of the annotator replace it.
-VOTE_STATUSES: Final = ("counted", "superseded")
+# "incomplete": some of its results were quarantined, so it is no vote (its sentence needs review
+# unless a newer annotation of the same annotator, or a complete ground truth, decides).
+VOTE_STATUSES: Final = ("counted", "superseded", "incomplete")
 
 
 def tag_names(label: str) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chainpolicy.dataset.features import STATUSES
+from chainpolicy.dataset.features import GOLD_STATUSES, STATUSES
 from chainpolicy.dataset.writer import data_path
 from chainpolicy.errors import InputError
 from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, all_type_names
@@ -27,7 +27,7 @@ from chainpolicy.validate.agreement import MatchCounts, match_partial, match_str
 
 TYPE_INDEX = {name: i for i, name in enumerate(all_type_names())}
 SpanTuple = tuple[int, int, str, str | None]  # start, end, label name, type
-_GOLD_STATUSES = {STATUSES.index("annotated"), STATUSES.index("annotated_empty")}
+_GOLD_STATUSES = {STATUSES.index(status) for status in GOLD_STATUSES}
 
 
 class PredictedSpan(BaseModel):

@@ -15,6 +15,12 @@ The policy (also in the dataset card):
    annotators between them.
 
 An annotation with no spans is a vote for "nothing here", so it counts like any other.
+
+5. An annotation that lost any of its results to quarantine is *incomplete*: what its annotator
+   marked is not fully known, so it is never a vote and never ground truth. A sentence whose gold
+   would depend on one (an annotator's most recent annotation is incomplete, or the most recent
+   ``ground_truth`` annotation is) gets no gold: it *needs review* (method ``none``), and the
+   dataset marks it so. A complete ``ground_truth`` annotation still decides on its own.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class Vote:
     ground_truth: bool
     recency: int  # microseconds since the epoch of updated_at (created_at); -1 if unknown
     spans: tuple[SpanKey, ...]
+    complete: bool = True  # False: some of its results were quarantined (rule 5)
 
     @property
     def order(self) -> tuple[int, int]:
@@ -55,6 +62,7 @@ class Decision:
     spans: tuple[SpanKey, ...]
     method: Method
     n_annotators: int
+    needs_review: bool = False  # rule 5: no gold, the sentence needs review
 
     @property
     def adjudicated(self) -> bool:
@@ -80,7 +88,12 @@ def adjudicate(votes: Sequence[Vote]) -> Decision:
     n = len(votes)
     truths = [v for v in votes if v.ground_truth]
     if truths:
-        return Decision(tuple(sorted(max(truths, key=lambda v: v.order).spans)), "ground_truth", n)
+        truth = max(truths, key=lambda v: v.order)
+        if not truth.complete:
+            return Decision((), "none", n, needs_review=True)
+        return Decision(tuple(sorted(truth.spans)), "ground_truth", n)
+    if not all(v.complete for v in votes):
+        return Decision((), "none", n, needs_review=True)
     if n == 1:
         return Decision(tuple(sorted(votes[0].spans)), "single", 1)
     counts = Counter(key for vote in votes for key in set(vote.spans))

@@ -20,7 +20,12 @@ from chainpolicy.schema import LABEL_NAMES, all_type_names
 from chainpolicy.validate.export import LSAnnotation, LSPrediction, LSTask, iter_tasks
 from chainpolicy.validate.index import SentenceIndex, text_digest
 from chainpolicy.validate.regions import Checked, check_annotation
-from chainpolicy.validate.report import AnnotationCounts, ExportSummary, QuarantineEntry
+from chainpolicy.validate.report import (
+    AnnotationCounts,
+    ExportSummary,
+    QuarantineEntry,
+    escape_surrogates,
+)
 from chainpolicy.validate.store import (
     AnnotationStore,
     PackedSpan,
@@ -90,6 +95,8 @@ class Collector:
                 self._reject_all(where, "not_annotatable", ann, idx)
             elif ref.text is None:
                 self._reject_all(where, "missing_text", ann, idx)
+                if ann.result:  # the sentence was annotated, but what was marked is unknown
+                    self._mark_incomplete(idx, where, export_no)
             else:
                 article = self.index.article_of[idx]
                 self._annotation(where, export_no, idx, article, ref.text, ref.article_start, ann)
@@ -110,7 +117,7 @@ class Collector:
         self.predicted_spans += len(spans)
         self.store.add_prediction(
             idx,
-            prediction.model_version or "unknown",
+            escape_surrogates(prediction.model_version or "unknown"),
             export_no,
             prediction.id if prediction.id is not None else number,
             pack(spans),
@@ -145,7 +152,11 @@ class Collector:
             self.store.add(stored)
         elif not stored.spans:
             self.annotations.empty_on_changed_text += 1
+            if checked.rejected and idx is not None:
+                self._mark_incomplete(idx, where, export_no)
         elif article_start is None:
+            if idx is not None:
+                self._mark_incomplete(idx, where, export_no)
             for region in checked.regions:
                 self._quarantine(
                     where,
@@ -161,6 +172,25 @@ class Collector:
                 article, article_start, text, where.sentence_id or "", stored
             )
             self.store.add_pending(pending)
+
+    def _mark_incomplete(self, idx: int, where: _Where, export_no: int) -> None:
+        """Record that an annotation of sentence ``idx`` lost results, though none of it is kept:
+        the sentence must not be published as if this annotator had not seen it."""
+        ann = where.annotation
+        self.annotations.submitted += 1
+        self.store.add(
+            StoredAnnotation(
+                idx,
+                ann.id,
+                ann.annotator,
+                ann.ground_truth,
+                ann.recency()[0],
+                where.task_id,
+                export_no,
+                [],
+                complete=False,
+            )
+        )
 
     def _reject_all(self, where: _Where, reason: str, ann: LSAnnotation, idx: int | None) -> None:
         for number in range(len(ann.result)):
@@ -231,10 +261,12 @@ class Collector:
             LSAnnotation(id=stored.annotation_id, completed_by=stored.annotator),
             pending.sentence_id,
         )
+        lost = False
         for span in stored.spans:
             start, end = pending.article_start + span[0], pending.article_start + span[1]
             target = view.locate(start, end, pending.text[span[0] : span[1]])
             if target is None:
+                lost = True
                 self._quarantine(
                     where,
                     "text_changed",
@@ -250,8 +282,12 @@ class Collector:
             per_sentence.setdefault(idx, []).append(
                 (start - offset, end - offset, span[2], span[3], span[4])
             )
+        complete = stored.complete and not lost
+        if not complete and stored.sentence >= 0:
+            # Its own sentence (the id still exists) needs review even if no span moved there.
+            per_sentence.setdefault(stored.sentence, [])
         for idx, spans in per_sentence.items():
-            self.annotations.reanchored += 1
+            self.annotations.reanchored += bool(spans)
             self.annotations.submitted += 1
             self.store.add(
                 StoredAnnotation(
@@ -263,6 +299,7 @@ class Collector:
                     stored.task_id,
                     stored.export,
                     spans,
+                    complete,
                 )
             )
 
@@ -290,7 +327,15 @@ def _stored(
         for r in checked.regions
     ]
     return StoredAnnotation(
-        idx, ann.id, ann.annotator, ann.ground_truth, ann.recency()[0], task_id, export_no, spans
+        idx,
+        ann.id,
+        ann.annotator,
+        ann.ground_truth,
+        ann.recency()[0],
+        task_id,
+        export_no,
+        spans,
+        complete=not checked.rejected,
     )
 
 

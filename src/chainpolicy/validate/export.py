@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import codecs
 import json
+import reprlib
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Annotated, Any, BinaryIO, NoReturn
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from chainpolicy.errors import InputError
 
 _TOLERANT = ConfigDict(extra="allow")
+# Ids are stored as SQLite integers (signed 64 bit) and must be real JSON integers: "3", 3.0 or
+# true are not ids (pydantic's lax mode would coerce them).
+Id = Annotated[StrictInt, Field(ge=0, lt=2**63)]
+# Offsets likewise: a coerced "3" would pass every span rule and publish a span nobody made.
+Offset = StrictInt
 
 
 class LSValue(BaseModel):
@@ -30,8 +36,8 @@ class LSValue(BaseModel):
 
     model_config = _TOLERANT
 
-    start: int | None = None
-    end: int | None = None
+    start: Offset | None = None
+    end: Offset | None = None
     text: str | None = None
     labels: list[str] | None = None
     choices: list[str] | None = None
@@ -55,18 +61,18 @@ class LSUser(BaseModel):
 
     model_config = _TOLERANT
 
-    id: int
+    id: Id
     email: str | None = None
 
 
 class LSAnnotation(BaseModel):
     model_config = _TOLERANT
 
-    id: int
-    completed_by: int | LSUser | None = None
+    id: Id
+    completed_by: Id | LSUser | None = None
     result: list[Any] = Field(default_factory=list)  # raw: validated per item by parse_result
-    was_cancelled: bool = False
-    ground_truth: bool = False
+    was_cancelled: StrictBool = False
+    ground_truth: StrictBool = False
     created_at: str | None = None
     updated_at: str | None = None
     lead_time: float | None = None
@@ -78,15 +84,25 @@ class LSAnnotation(BaseModel):
 
     def recency(self) -> tuple[int, int]:
         """Sort key for "most recent": ``updated_at`` (else ``created_at``), then the id."""
-        stamp = self.updated_at or self.created_at
-        micros = -1
-        if stamp:
-            try:
-                moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-                micros = int(moment.timestamp() * 1_000_000)
-            except ValueError:
-                micros = -1
-        return micros, self.id
+        return timestamp_micros(self.updated_at or self.created_at), self.id
+
+
+def timestamp_micros(stamp: str | None) -> int:
+    """Microseconds since the epoch of an ISO 8601 timestamp; -1 if missing or unreadable.
+
+    A timestamp without a UTC offset is read as UTC (Label Studio writes UTC), never in the
+    machine's time zone: two machines must adjudicate the same export the same way.
+    """
+    if not stamp:
+        return -1
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return -1
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 class LSDraft(BaseModel):
@@ -103,7 +119,7 @@ class LSPrediction(BaseModel):
 
     model_config = _TOLERANT
 
-    id: int | None = None
+    id: Id | None = None
     model_version: str | None = None
     result: list[Any] = Field(default_factory=list)
 
@@ -111,7 +127,7 @@ class LSPrediction(BaseModel):
 class LSTask(BaseModel):
     model_config = _TOLERANT
 
-    id: int
+    id: Id
     data: dict[str, Any]
     annotations: list[LSAnnotation] = Field(default_factory=list)
     drafts: list[LSDraft] = Field(default_factory=list)
@@ -235,6 +251,8 @@ def _iter_items(path: Path, fh: BinaryIO) -> Iterator[object]:
         while True:
             try:
                 item, end = _DECODER.raw_decode(buf.text, buf.pos)
+            except RecursionError:
+                _fail(path, buf, index, "malformed JSON", "nested too deeply to read")
             except json.JSONDecodeError as exc:
                 incomplete = _incomplete(exc, buf.text, buf.eof)
                 if buf.eof or not incomplete:
@@ -279,6 +297,11 @@ def _task(path: Path, index: int, item: object) -> LSTask:
         ) from None
 
 
+_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 50, 50
+
+
 def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
+    # reprlib: a deeply nested or huge value is shown shortened, never recursed into.
+    text = _REPR.repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -13,7 +13,7 @@ from typing import Final
 REASONS: Final[dict[str, str]] = {
     "unknown_sentence": "the task names no sentence id, or one that is not in the corpus",
     "not_annotatable": "the task's sentence is boilerplate, which is never annotated",
-    "missing_text": "the task has no text",
+    "missing_text": "the task has no text (or none that is valid Unicode: a lone surrogate)",
     "text_changed": (
         "the sentence text changed since the task was made and the annotated characters are not "
         "at the same article offsets any more (or now cross a sentence boundary)"
@@ -22,7 +22,10 @@ REASONS: Final[dict[str, str]] = {
     "wrong_to_name": "to_name is not the text object of the label config",
     "wrong_result_type": "the result type is neither 'labels' nor 'choices' (case matters)",
     "wrong_from_name": "from_name is not the control of the label config for this result type",
-    "duplicate_region_id": "two different label results share one region id",
+    "duplicate_region_id": (
+        "two different label results share one region id: all of them (and their type) are "
+        "quarantined, since which one was meant is unknown"
+    ),
     "orphan_type": "a type choice whose region has no label result",
     "label_count": "a region does not carry exactly one label",
     "unknown_label": "the label is not in the schema",
@@ -48,6 +51,10 @@ OUTCOMES: Final[dict[str, str]] = {
     "superseded": (
         "valid, but a newer annotation by the same annotator of the same sentence (or a newer "
         "copy of the same annotation in another export) replaced it"
+    ),
+    "held_for_review": (
+        "valid, but its sentence needs review (one of its annotations lost results to "
+        "quarantine), so it is not gold; kept in the per-annotator config"
     ),
     "excluded_cross_split_duplicate": (
         "valid, but its sentence is left out because the same text is in another split"

@@ -1,7 +1,8 @@
 """One annotation's results -> valid span regions, plus a reason for every result left out.
 
 A region is one ``labels`` result and, for labels with types, the per-region ``choices`` result
-that shares its ``id``. The checks run in this order: shape, control names, region assembly,
+that shares its ``id``. The checks run in this order: shape, control names, exact repeats
+(collapsed), region assembly,
 per-span rules (``check_span``), the loose ``value.text`` check, then the rules that compare the
 spans of one annotation (duplicates collapse, overlaps quarantine both spans).
 """
@@ -66,13 +67,16 @@ def _describe(result: LSResult) -> str:
 
 
 def _identity(result: LSResult) -> tuple[object, ...]:
+    """What makes two results the same result (``origin`` aside: the UI's bookkeeping)."""
     value = result.value
     return (
         result.id,
         result.from_name,
+        result.to_name,
         result.type,
         value.start,
         value.end,
+        value.text,
         tuple(value.labels or ()),
         tuple(value.choices or ()),
     )
@@ -84,34 +88,51 @@ def check_annotation(results: Sequence[object], text: str) -> Checked:
     labels: dict[object, _Draft] = {}
     types: list[tuple[int, LSResult]] = []
     seen: set[tuple[object, ...]] = set()
+    conflicted: set[object] = set()
     anonymous = 0
     for index, raw in enumerate(results):
         result = parse_result(raw)
         if isinstance(result, str):
             out.rejected.append(Rejected("malformed_result", index, None, result))
             continue
+        reason = _control_reason(result)
+        if reason:
+            out.rejected.append(Rejected(reason, index, result.id, _describe(result)))
+            continue
+        # Repeats collapse only among results that passed the shape checks: a broken copy
+        # placed first must not make its valid twin a "duplicate".
         identity = _identity(result)
         if identity in seen:
             out.collapsed += 1
             continue
         seen.add(identity)
-        reason = _control_reason(result)
-        if reason:
-            out.rejected.append(Rejected(reason, index, result.id, _describe(result)))
-        elif result.type == "choices":
+        if result.type == "choices":
             types.append((index, result))
         else:
             key: object = result.id if result.id is not None else ("anonymous", anonymous)
             anonymous += result.id is None
-            if key in labels:
+            if key in labels or key in conflicted:
+                # Two different label results claim one region: which one the annotator meant
+                # is unknown, so neither (nor its type) is taken; file order never decides.
                 out.rejected.append(
                     Rejected("duplicate_region_id", index, result.id, _describe(result))
                 )
+                conflicted.add(key)
             else:
                 labels[key] = _Draft(index, result)
+    for key in conflicted:
+        first = labels.pop(key, None)
+        if first is not None:
+            detail = _describe(first.result)
+            region_id = first.result.id
+            out.rejected.append(Rejected("duplicate_region_id", first.index, region_id, detail))
     for index, result in types:
         draft = labels.get(result.id) if result.id is not None else None
-        if draft is None:
+        if result.id in conflicted:
+            out.rejected.append(
+                Rejected("duplicate_region_id", index, result.id, _describe(result))
+            )
+        elif draft is None:
             out.rejected.append(Rejected("orphan_type", index, result.id, _describe(result)))
         else:
             draft.types.append((index, result))

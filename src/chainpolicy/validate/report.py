@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chainpolicy.validate.agreement import AgreementReport
 from chainpolicy.validate.reasons import OUTCOMES, REASONS
@@ -24,9 +24,26 @@ class QuarantineEntry(BaseModel):
     region_id: str | None
     detail: str
 
+    @field_validator("export", "sentence_id", "region_id", "detail", mode="before")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # Text from an export (or a file name) may hold lone surrogates; the report must be
+        # writable as UTF-8, so they are kept visible as escapes (\ud800).
+        return escape_surrogates(value) if isinstance(value, str) else value
+
+
+def escape_surrogates(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 class ExportSummary(BaseModel):
     file: str
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        return escape_surrogates(value) if isinstance(value, str) else value
+
     bytes: int
     tasks: int = 0
     annotations: int = 0

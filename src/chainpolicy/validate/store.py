@@ -41,6 +41,7 @@ class StoredAnnotation:
     task_id: int
     export: int
     spans: list[PackedSpan]
+    complete: bool = True  # False: some of its results were quarantined (never a vote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +58,13 @@ class PendingAnnotation:
 _SCHEMA = """
 CREATE TABLE ann (sentence INTEGER, annotation_id INTEGER, annotator INTEGER,
                   ground_truth INTEGER, recency INTEGER, task_id INTEGER, export INTEGER,
-                  spans BLOB);
+                  spans BLOB, complete INTEGER);
 CREATE TABLE pred (sentence INTEGER, model_version TEXT, export INTEGER, prediction_id INTEGER,
                    spans BLOB);
 CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentence_id TEXT,
                       annotation_id INTEGER, annotator INTEGER, ground_truth INTEGER,
-                      recency INTEGER, task_id INTEGER, export INTEGER, spans BLOB);
+                      recency INTEGER, task_id INTEGER, export INTEGER, spans BLOB,
+                      complete INTEGER);
 """
 _BATCH = 4096
 
@@ -77,6 +79,7 @@ def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
         a.task_id,
         a.export,
         pack(a.spans),
+        a.complete,
     )
 
 
@@ -101,7 +104,7 @@ class AnnotationStore:
     def add_pending(self, p: PendingAnnotation) -> None:
         a = p.annotation
         self._db.execute(
-            "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (p.article, p.article_start, p.text, p.sentence_id, *_annotation_columns(a)),
         )
 
@@ -126,7 +129,7 @@ class AnnotationStore:
     def _flush(self) -> None:
         if self._rows or self._preds:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO ann VALUES (?,?,?,?,?,?,?,?)", self._rows)
+            self._db.executemany("INSERT INTO ann VALUES (?,?,?,?,?,?,?,?,?)", self._rows)
             self._db.executemany("INSERT INTO pred VALUES (?,?,?,?,?)", self._preds)
             self._db.execute("COMMIT")
             self._rows.clear()
@@ -148,7 +151,7 @@ class AnnotationStore:
         self._db.execute("CREATE INDEX IF NOT EXISTS ann_sentence ON ann (sentence)")
         cursor = self._db.execute(
             "SELECT sentence, annotation_id, annotator, ground_truth, recency, task_id, export,"
-            " spans FROM ann ORDER BY sentence, rowid"
+            " spans, complete FROM ann ORDER BY sentence, rowid"
         )
         group: list[StoredAnnotation] = []
         current = -1
@@ -174,6 +177,7 @@ def _stored(
     task_id: int,
     export: int,
     spans: bytes,
+    complete: int,
 ) -> StoredAnnotation:
     return StoredAnnotation(
         sentence,
@@ -184,4 +188,5 @@ def _stored(
         task_id,
         export,
         unpack(spans),
+        bool(complete),
     )

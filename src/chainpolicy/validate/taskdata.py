@@ -32,15 +32,34 @@ def task_data(sentence_id: str, article_id: str, text: str, article_start: int) 
     }
 
 
+# Article offsets are code points of one article: far below this; larger values are damage.
+MAX_ARTICLE_START = 2**31 - 1
+
+
+def is_unicode(value: object) -> bool:
+    """A str that is valid Unicode text (JSON can carry lone surrogates such as "\\ud800")."""
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def task_ref(data: dict[str, Any]) -> TaskRef:
-    """What the validator needs from ``data`` (``None`` where a key is missing or mistyped)."""
+    """What the validator needs from ``data``: ``None`` where a key is missing, mistyped, not
+    valid Unicode, or (the article offset) out of range."""
     sentence_id = data.get(SENTENCE_ID_KEY)
     article_id = data.get(ARTICLE_ID_KEY)
     text = data.get(LS_TEXT_NAME)
     start = data.get(ARTICLE_START_KEY)
+    valid_start = type(start) is int and 0 <= start <= MAX_ARTICLE_START
     return TaskRef(
-        sentence_id if isinstance(sentence_id, str) else None,
-        article_id if isinstance(article_id, str) else None,
-        text if isinstance(text, str) else None,
-        start if isinstance(start, int) and not isinstance(start, bool) else None,
+        sentence_id if is_unicode(sentence_id) else None,
+        article_id if is_unicode(article_id) else None,
+        text if is_unicode(text) else None,
+        start if valid_start else None,
     )
