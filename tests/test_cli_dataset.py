@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,8 +45,19 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
         record.start,
         [annotation(1, 1, text, [loc, fig]), annotation(2, 2, text, [loc, bad])],
     )
+    # A second sentence that both annotate completely and alike.
+    other = next(r for r in load_sentences() if r.text.startswith("习近平总书记"))
+    both = [Span(0, 3, "entity", "PER")]
+    agreed = task(
+        2,
+        other.id,
+        other.article_id,
+        other.text,
+        other.start,
+        [annotation(3, 1, other.text, both), annotation(4, 2, other.text, both)],
+    )
     folder = tmp_path_factory.mktemp("exports")
-    write_export(folder / "p-20240101T000000Z.json", [item])
+    write_export(folder / "p-20240101T000000Z.json", [item, agreed])
     return folder
 
 
@@ -91,8 +104,7 @@ def test_malformed_export_is_named_and_the_folder_is_kept(
     tmp_path: Path, content: bytes, expected: str
 ) -> None:
     out, reports = tmp_path / "ds", tmp_path / "reports"
-    empty = ("--exports", str(tmp_path / "none"), "--out", str(out))
-    built = run("build", *empty, *_reports(tmp_path))
+    built = run("build", "--no-exports", "--out", str(out), *_reports(tmp_path))
     assert built.returncode == 0, built.stderr
     before = _hashes(out)
     folder = tmp_path / "bad"
@@ -111,22 +123,24 @@ def test_agreement_counts_the_doubly_annotated_sentence(exports: Path) -> None:
     done = run("agreement", "--exports", str(exports), "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
+    # The first sentence needs review (annotator 2 lost a figure to quarantine): an incomplete
+    # vote is not compared. The second was annotated alike by both.
     assert report["sentences"] == 1 and report["annotators"] == 2
     entity = next(layer for layer in report["layers"] if layer["label"] == "entity")
-    assert entity["strict_f1"] == 1.0  # both marked 江苏省 LOC; the bad figure was quarantined
+    assert entity["strict_f1"] == 1.0 and entity["pairs"] == 1
 
 
 def test_publish_dry_run_lists_files_with_hashes_and_upload_needs_a_token(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "ds"
-    empty = ("--exports", str(tmp_path / "none"), "--out", str(out))
-    built = run("build", *empty, *_reports(tmp_path))
+    built = run("build", "--no-exports", "--out", str(out), *_reports(tmp_path))
     assert built.returncode == 0, built.stderr
     done = run("publish", "--repo-id", "org/name", "--dataset", str(out), "--dry-run")
     assert done.returncode == 0, done.stderr
     listed = {line.split()[-1]: line.split()[1] for line in done.stdout.splitlines()[:-1]}
-    expected = {k: f"sha256:{v}" for k, v in _hashes(out).items()}
+    # Hidden files (the build's own marker) are never uploaded.
+    expected = {k: f"sha256:{v}" for k, v in _hashes(out).items() if not k.startswith(".")}
     assert listed == expected
     env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
     refused = run("publish", "--repo-id", "org/name", "--dataset", str(out), env=env)
@@ -137,3 +151,84 @@ def test_splits_command_compares_the_committed_file_with_the_rule() -> None:
     done = run("splits")
     assert done.returncode == 0, done.stderr
     assert "matches the rule" in done.stdout
+
+
+def test_a_missing_or_empty_exports_folder_is_an_error_unless_no_exports_is_given(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "ds"
+    missing = run("build", "--exports", str(tmp_path / "typo"), "--out", str(out))
+    assert missing.returncode == 2
+    assert missing.stderr == f"error: {tmp_path / 'typo'}: no such folder of Label Studio exports\n"
+    (tmp_path / "empty").mkdir()
+    empty = run("build", "--exports", str(tmp_path / "empty"), "--out", str(out))
+    assert empty.returncode == 2 and "--no-exports" in empty.stderr
+    assert not out.exists()  # nothing was built from a folder without gold
+    both = run("build", "--no-exports", "--exports", str(tmp_path / "empty"), "--out", str(out))
+    assert both.returncode == 2 and "exclude each other" in both.stderr
+    built = run("build", "--no-exports", "--out", str(out))
+    assert built.returncode == 0, built.stderr
+    assert "gold annotations: none yet" in built.stdout
+
+
+def test_out_refuses_a_folder_the_build_did_not_make(tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my own file", "utf-8")
+    done = run("build", "--no-exports", "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {out}: the dataset folder is not empty and was not ")
+    assert (out / "notes.txt").read_text("utf-8") == "my own file"
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "keep.md").write_text("mine too", "utf-8")
+    other = tmp_path / "ds"
+    refused = run("build", "--no-exports", "--out", str(other), "--report-dir", str(reports))
+    assert refused.returncode == 2 and "the report folder is not empty" in refused.stderr
+    assert not other.exists() and (reports / "keep.md").exists()
+
+
+def test_a_build_elsewhere_reports_beside_its_output_not_into_the_committed_report(
+    tmp_path: Path,
+) -> None:
+    committed = repo_root() / "annotations" / "build_report"
+    before = _hashes(committed)
+    out = tmp_path / "elsewhere"
+    done = run("build", "--no-exports", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    report = tmp_path / "elsewhere-report"
+    assert done.stdout.rstrip().endswith(f"wrote {out} (report: {report})")
+    data = json.loads((report / "build_report.json").read_text("utf-8"))
+    assert data["gold_annotations"] is False
+    assert _hashes(committed) == before
+
+
+def test_sigterm_during_a_build_keeps_the_previous_folders_and_leaves_nothing(
+    exports: Path, tmp_path: Path
+) -> None:
+    """A CI timeout or `kill` sends SIGTERM: it must clean up like Ctrl-C does."""
+    out, reports = tmp_path / "ds", tmp_path / "reports"
+    first = run("build", "--no-exports", "--out", str(out), "--report-dir", str(reports))
+    assert first.returncode == 0, first.stderr
+    before, report_before = _hashes(out), _hashes(reports)
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "chainpolicy", "build", "--exports", str(exports)),
+            *("--out", str(out), "--report-dir", str(reports)),
+        ],
+        cwd=repo_root(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Wait until the build is under way (its scratch folder exists), then terminate it.
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".ds.scratch-*")) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and "Traceback" not in stderr
+    assert _hashes(out) == before and _hashes(reports) == report_before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

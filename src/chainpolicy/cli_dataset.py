@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,13 @@ _exports = click.option(
     "--exports",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder of Label Studio JSON exports [default: annotations/exports/].",
+    help="Folder of Label Studio JSON exports [default: annotations/exports/]; it must exist and "
+    "hold at least one export.",
+)
+_no_exports = click.option(
+    "--no-exports",
+    is_flag=True,
+    help="Build without any Label Studio export (a release with no annotations).",
 )
 _sentences = click.option(
     "--sentences",
@@ -48,16 +55,20 @@ def _inputs(
     articles: Path | None,
     splits_file: Path | None,
     card: Path | None = None,
+    *,
+    no_exports: bool = False,
 ) -> BuildInputs:
     from chainpolicy.dataset.build import BuildInputs, find_exports
     from chainpolicy.dataset.source import CorpusSource, JsonlSource
 
     if articles is not None and sentences is None:
         raise InputError("--articles needs --sentences")
+    if no_exports and exports is not None:
+        raise InputError("--no-exports and --exports exclude each other")
     source = JsonlSource(sentences, articles) if sentences else CorpusSource()
     return BuildInputs(
         source=source,
-        exports=find_exports(exports or annotations_dir() / "exports"),
+        exports=[] if no_exports else find_exports(exports or annotations_dir() / "exports"),
         splits_file=splits_file or annotations_dir() / split_rule.SPLITS_FILE,
         card_template=card or repo_root() / "dataset_card.md",
         guidelines=annotations_dir() / "guidelines.md",
@@ -66,17 +77,20 @@ def _inputs(
 
 @click.command("build")
 @_exports
+@_no_exports
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="The dataset folder to (re)place [default: dataset/].",
+    help="The dataset folder to (re)place: new, empty, or made by an earlier build "
+    "[default: dataset/].",
 )
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the build report and quarantine list go [default: annotations/build_report/].",
+    help="Where the build report and quarantine list go [default: annotations/build_report/ "
+    "for dataset/, else OUT-report/ beside OUT].",
 )
 @_sentences
 @_articles
@@ -92,6 +106,7 @@ def _inputs(
 )
 def build_command(
     exports: Path | None,
+    no_exports: bool,
     out: Path | None,
     report_dir: Path | None,
     sentences: Path | None,
@@ -103,16 +118,33 @@ def build_command(
     """Validate every export and write the Hugging Face dataset folder (atomically).
 
     Every result of every export ends in the dataset or in the quarantine list with its reason;
-    the totals are printed and written to the report folder.
+    the totals are printed and written to the report folder. The dataset folder and its report
+    are swapped in together; a killed build leaves the previous ones in place, and the next build
+    cleans up after it.
     """
     from chainpolicy.dataset.build import build
 
-    inputs = _inputs(exports, sentences, articles, splits_file, card)
+    inputs = _inputs(exports, sentences, articles, splits_file, card, no_exports=no_exports)
     target = out or dataset_dir()
-    reports = report_dir or annotations_dir() / "build_report"
+    reports = report_dir or default_report_dir(target)
+    # SIGTERM (a CI timeout, `kill`) cleans up like Ctrl-C: staging folders are removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     result = build(inputs, target, reports, strict=strict)
+    for line in result.recovered:
+        click.echo(f"note: {line}", err=True)
     click.echo(result.summary, nl=False)
     click.echo(f"\nwrote {target} (report: {reports})")
+
+
+def default_report_dir(target: Path) -> Path:
+    """The committed report belongs to the committed dataset; any other build reports beside it."""
+    if target.resolve() == dataset_dir().resolve():
+        return annotations_dir() / "build_report"
+    return target.parent / f"{target.name}-report"
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @click.command("splits")

@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from chainpolicy.dataset.build import BuildResult, StrictFailure
-from chainpolicy.dataset.features import STATUSES, tag_names
+from chainpolicy.dataset.build import BuildResult, StrictFailure, refused_report_dir
+from chainpolicy.dataset.features import STATUSES, VOTE_STATUSES, tag_names
 from chainpolicy.errors import InputError
 from chainpolicy.records import SentenceRecord
 from chainpolicy.validate.synthetic import Span, annotation, prediction, task
@@ -20,6 +20,7 @@ from chainpolicy.validate.synthetic import Span, annotation, prediction, task
 A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
 B = "4f7741a2ad09df20-p002-s01"  # 今年6月,工信部等部門聯合印發《關于...指導意見》,... (traditional)
 C = "02dec154e1ac7468-p001-s01"  # 习近平总书记在中央政治局第十八次集体学习时强调,...
+D = "4f7741a2ad09df20-p002-s02"  # 近日,工信部正式復函支持蘇州創建區塊鏈發展先導區。
 
 
 def _task(record: SentenceRecord, task_id: int, annotations: list[dict[str, Any]], **kw: Any):
@@ -51,7 +52,7 @@ def annotated(
     sentences: dict[str, SentenceRecord],
     export_file: Callable[[str, list[dict[str, Any]]], Path],
 ) -> Path:
-    a, b, c = sentences[A], sentences[B], sentences[C]
+    a, b, c, d = sentences[A], sentences[B], sentences[C], sentences[D]
     agreed = [_span(a, "江苏省", "entity", "LOC"), _span(a, "20家", "figure", "COUNT")]
     tasks = [
         # A: two annotators agree on two spans; one of them also marks 苏州市 (1 of 2, older).
@@ -71,7 +72,7 @@ def annotated(
             ],
             predictions=[prediction(a.text, [_span(a, "6家", "figure", "COUNT")])],
         ),
-        # B: one annotator, a WORK title and a date, plus one figure without a numeral.
+        # B: one annotator, a WORK title and a date (traditional script).
         _task(
             b,
             2,
@@ -85,13 +86,26 @@ def annotated(
                         _span(
                             b, "關于加快推動區塊鏈技術應用和產業發展的指導意見", "entity", "WORK"
                         ),
-                        _span(b, "工信部等部門", "figure", "COUNT"),
                     ],
                 )
             ],
         ),
         # C: annotated, nothing to mark.
         _task(c, 3, [annotation(105, 2, c.text, [])]),
+        # D: one annotator, a valid entity plus a figure without a numeral (quarantined): the
+        # annotation is incomplete, so D needs review and has no gold.
+        _task(
+            d,
+            4,
+            [
+                annotation(
+                    106,
+                    1,
+                    d.text,
+                    [_span(d, "工信部", "entity", "ORG"), _span(d, "近日", "figure", "DATE")],
+                )
+            ],
+        ),
     ]
     return export_file("project-20240501T000000Z.json", tasks)
 
@@ -128,14 +142,18 @@ def test_gold_spans_statuses_and_accounting(
         "今年6月",
         "關于加快推動區塊鏈技術應用和產業發展的指導意見",
     }
-    assert b["quarantined_results"] == 2  # the label and the type result of the bad figure
     assert STATUSES[by_id[C]["annotation_status"]] == "annotated_empty"
+    # D's only annotation lost a span: never "annotated" with the rest, never "annotated_empty".
+    d = by_id[D]
+    assert STATUSES[d["annotation_status"]] == "needs_review" and d["spans"] == []
+    assert d["quarantined_results"] == 2  # the label and the type result of the bad figure
 
     # Every result read ends in exactly one outcome.
     assert sum(report.outcomes.values()) == report.results_read
     assert report.quarantine == {"figure_without_numeral": 2}
     assert report.outcomes["excluded_prediction"] == 2  # label + type result of the prediction
     assert report.outcomes["not_adopted"] == 2  # 苏州市 (label + type), 1 vote of 2, older
+    assert report.outcomes["held_for_review"] == 2  # 工信部 (label + type) of D
     assert report.annotations.cancelled == 1
     quarantine = [
         json.loads(line)
@@ -143,10 +161,18 @@ def test_gold_spans_statuses_and_accounting(
     ]
     assert {
         (q["task_id"], q["annotation_id"], q["annotator"], q["reason"]) for q in quarantine
-    } == {(2, 104, 1, "figure_without_numeral")}
-    # The per-annotator config keeps both annotations of A as their annotators made them.
-    votes = [r for r in _rows(result.out, "annotations") if r["sentence_id"] == A]  # type: ignore[arg-type]
+    } == {(4, 106, 1, "figure_without_numeral")}
+    # The per-annotator config keeps both annotations of A as their annotators made them, and
+    # D's valid span, marked as an incomplete vote: nothing an annotator marked is lost.
+    rows = _rows(result.out, "annotations")  # type: ignore[arg-type]
+    votes = [r for r in rows if r["sentence_id"] == A]
     assert sorted(len(v["spans"]) for v in votes) == [2, 3]
+    (incomplete,) = [r for r in rows if r["sentence_id"] == D]
+    assert VOTE_STATUSES[incomplete["vote"]] == "incomplete"
+    assert [s["text"] for s in incomplete["spans"]] == ["工信部"]
+    # Not gold for training either, nor for the scorer.
+    bio = {r["id"]: r for r in _rows(result.out, "char_bio")}  # type: ignore[arg-type]
+    assert STATUSES[bio[D]["annotation_status"]] == "needs_review"
 
 
 def test_simplified_view_and_bio_tags_follow_the_gold_spans(
@@ -187,11 +213,16 @@ def test_strict_refuses_and_keeps_the_previous_folder(
 ) -> None:
     previous = run_build([])
     before = _hashes(previous.out)  # type: ignore[arg-type]
+    report_before = _hashes(previous.report_dir)
     with pytest.raises(StrictFailure, match="figure_without_numeral 2"):
         run_build([annotated], strict=True)
+    # The dataset and its report stay as they were, together; the refused build's report goes to
+    # a folder of its own.
     assert _hashes(previous.out) == before  # type: ignore[arg-type]
-    report = json.loads((previous.report_dir / "build_report.json").read_text("utf-8"))
-    assert report["outcomes"]["quarantined"] == 2  # the report of the refused build is written
+    assert _hashes(previous.report_dir) == report_before
+    refused = refused_report_dir(previous.report_dir)
+    report = json.loads((refused / "build_report.json").read_text("utf-8"))
+    assert report["outcomes"]["quarantined"] == 2
 
 
 def test_truncated_export_names_file_and_position_and_keeps_the_folder(
@@ -199,8 +230,8 @@ def test_truncated_export_names_file_and_position_and_keeps_the_folder(
 ) -> None:
     previous = run_build([])
     before = _hashes(previous.out)  # type: ignore[arg-type]
-    data = annotated.read_bytes()
-    annotated.write_bytes(data[: len(data) // 2])
+    text = annotated.read_text("utf-8")
+    annotated.write_text(text[: len(text) // 2], "utf-8")  # cut between characters
     with pytest.raises(
         InputError, match=rf"{annotated.name}: truncated in task #\d+ .*at byte \d+"
     ):
@@ -222,9 +253,19 @@ def test_changed_text_is_reanchored_through_article_offsets(
     item = task(9, "gone-id", a.article_id, old, a.start, [ann])
     result = run_build([export_file("old.json", [item])])
     row = {r["id"]: r for r in _rows(result.out, "default")}[A]  # type: ignore[arg-type]
-    assert [s["text"] for s in row["spans"]] == ["江苏省"]
+    # The claim was lost, so the annotation is incomplete: no gold, the sentence needs review;
+    # the re-anchored span is kept in the per-annotator config.
+    assert STATUSES[row["annotation_status"]] == "needs_review" and row["spans"] == []
     assert result.report.annotations.reanchored == 1
     assert result.report.quarantine == {"text_changed": 1}
+    (vote,) = [r for r in _rows(result.out, "annotations") if r["sentence_id"] == A]  # type: ignore[arg-type]
+    assert [s["text"] for s in vote["spans"]] == ["江苏省"]
+    # Without the span that cannot be placed, everything moves and is gold.
+    whole = task(10, "gone-id", a.article_id, old, a.start, [annotation(202, 1, old, spans[:1])])
+    result = run_build([export_file("whole.json", [whole])], "whole")
+    row = {r["id"]: r for r in _rows(result.out, "default")}[A]  # type: ignore[arg-type]
+    assert [s["text"] for s in row["spans"]] == ["江苏省"]
+    assert STATUSES[row["annotation_status"]] == "annotated"
 
 
 def test_predictions_go_only_to_the_machine_config(

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chainpolicy import atomic
+from chainpolicy import atomic, dirswap
 from chainpolicy.corpus.ingest import REPAIR_KINDS
 from chainpolicy.dataset import card, splits
-from chainpolicy.dataset.features import CONFIGS, METHODS, STATUSES, features_for
+from chainpolicy.dataset.features import CONFIGS, METHODS, VOTE_STATUSES, features_for
 from chainpolicy.dataset.rows import CharBioBuffer, project_spans, sentence_row, span_rows
 from chainpolicy.dataset.source import ArticleInfo, RecordSource
 from chainpolicy.dataset.writer import BATCH_ROWS, SplitWriter
@@ -45,13 +45,23 @@ QUARANTINE_JSONL = "quarantine.jsonl"
 GUIDELINES = "guidelines.md"
 
 
-def find_exports(folder: Path) -> list[Path]:
-    """Every ``*.json`` export in the folder, by name (none if the folder does not exist)."""
+def find_exports(folder: Path, *, allow_none: bool = False) -> list[Path]:
+    """Every ``*.json`` export in the folder, by name.
+
+    A missing folder is an error, and so is a folder without any export unless ``allow_none``:
+    a typo in ``--exports`` must not publish a release without its gold.
+    """
     if not folder.exists():
-        return []
+        raise InputError(f"{folder}: no such folder of Label Studio exports")
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of Label Studio exports")
-    return sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+    found = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+    if not found and not allow_none:
+        raise InputError(
+            f"{folder}: no Label Studio export (*.json) in this folder; pull one with "
+            "`chainpolicy ls pull`, or pass --no-exports to build a release without annotations"
+        )
+    return found
 
 
 @dataclass
@@ -69,6 +79,7 @@ class BuildResult:
     summary: str
     out: Path | None  # None when --strict refused to publish
     report_dir: Path
+    recovered: list[str] = field(default_factory=list)  # what was left by killed builds
 
 
 class StrictFailure(ChainpolicyError):
@@ -76,8 +87,18 @@ class StrictFailure(ChainpolicyError):
 
 
 def build(inputs: BuildInputs, out: Path, report_dir: Path, *, strict: bool = False) -> BuildResult:
-    with _quiet_gc():
-        return _build(inputs, out, report_dir, strict)
+    """Write the dataset folder ``out`` and its report folder ``report_dir``, swapped in together.
+
+    Both targets must be new, empty, or made by an earlier build (``dirswap.check_target``); what
+    a killed build left beside them is recovered first.
+    """
+    with dirswap.lock(out), dirswap.lock(report_dir), _quiet_gc():
+        recovered = dirswap.recover(out) + dirswap.recover(report_dir)
+        dirswap.check_target(out, "dataset")
+        dirswap.check_target(report_dir, "report")
+        result = _build(inputs, out, report_dir, strict)
+        result.recovered = recovered
+        return result
 
 
 @contextmanager
@@ -95,14 +116,20 @@ def _quiet_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
+def refused_report_dir(report_dir: Path) -> Path:
+    """Where the report of a build that --strict refused goes (the real report stays as it is)."""
+    return report_dir.parent / f"{report_dir.name}-refused"
+
+
 def _build(inputs: BuildInputs, out: Path, report_dir: Path, strict: bool) -> BuildResult:
     source = inputs.source
     index = SentenceIndex.build(source.sentences(), source.description)
     assignment = splits.load(inputs.splits_file)
     splits.check(assignment, index.articles, inputs.splits_file)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{out.name}.scratch-", dir=out.parent) as scratch:
-        scratch_dir = Path(scratch)
+    staged: list[Path] = []  # every folder made here, removed again unless swapped in
+    store: AnnotationStore | None = None
+    try:
+        scratch_dir = dirswap.scratch(out, staged)
         store = AnnotationStore(scratch_dir / "annotations.sqlite")
         quarantine_path = scratch_dir / QUARANTINE_JSONL
         with open(quarantine_path, "w", encoding="utf-8") as quarantine:
@@ -110,25 +137,33 @@ def _build(inputs: BuildInputs, out: Path, report_dir: Path, strict: bool) -> Bu
             for number, path in enumerate(inputs.exports):
                 collector.read(path, number)
             collector.reanchor(source.sentences())
-        failed = False
-        try:
-            with atomic.replace_dir(out) as staging:
-                writer = _Pass2(index, assignment, collector, staging)
-                writer.run(source)
-                report = writer.report(source.description)
-                card.write(staging, report, inputs.card_template, writer.split_rows)
-                if inputs.guidelines is not None:
-                    shutil.copyfile(inputs.guidelines, staging / GUIDELINES)
-                failed = strict and report.quarantined > 0
-                _write_report(report_dir, report, quarantine_path)
-                if failed:
-                    raise StrictFailure(
-                        f"--strict: {report.quarantined} result(s) quarantined "
-                        f"({', '.join(f'{k} {v}' for k, v in sorted(report.quarantine.items()))}); "
-                        f"see {report_dir / REPORT_MD}; {out} was left as it was"
-                    )
-        finally:
+        staging = dirswap.stage(out, staged)
+        writer = _Pass2(index, assignment, collector, staging)
+        writer.run(source)
+        report = writer.report(source.description)
+        card.write(staging, report, inputs.card_template, writer.split_rows)
+        if inputs.guidelines is not None:
+            shutil.copyfile(inputs.guidelines, staging / GUIDELINES)
+        if strict and report.quarantined > 0:
+            refused = refused_report_dir(report_dir)
+            dirswap.check_target(refused, "refused report")
+            report_staging = dirswap.stage(refused, staged)
+            _write_report(report_staging, report, quarantine_path)
+            dirswap.swap_in([(report_staging, refused)])
+            raise StrictFailure(
+                f"--strict: {report.quarantined} result(s) quarantined "
+                f"({', '.join(f'{k} {v}' for k, v in sorted(report.quarantine.items()))}); "
+                f"see {refused / REPORT_MD}; {out} and {report_dir} were left as they were"
+            )
+        report_staging = dirswap.stage(report_dir, staged)
+        _write_report(report_staging, report, quarantine_path)
+        dirswap.swap_in([(staging, out), (report_staging, report_dir)])
+        staged = [scratch_dir]
+    finally:
+        if store is not None:
             store.close()
+        for folder in staged:
+            dirswap.discard(folder)
     return BuildResult(report, summary(report), out, report_dir)
 
 
@@ -152,7 +187,8 @@ def measure_agreement(inputs: BuildInputs) -> AgreementReport:
                 position = idx + 1
                 latest, _ = _latest_copies(stored)
                 kept, _ = one_per_annotator([_vote(a) for a in latest])
-                agreement.add(length, kept)
+                if not adjudicate(kept).needs_review:
+                    agreement.add(length, kept)
         finally:
             store.close()
     return agreement.report()
@@ -246,13 +282,17 @@ class _Pass2:
         gold = set(decision.spans)
         for vote in kept:
             for span in by_id[vote.annotation_id].spans:
-                outcome = "adopted" if span[:4] in gold else "not_adopted"
+                if decision.needs_review:
+                    outcome = "held_for_review"
+                else:
+                    outcome = "adopted" if span[:4] in gold else "not_adopted"
                 self.collector.outcomes[outcome] += span[4]
         self.collector.annotations.superseded += len(copies) + len(superseded)
-        self.agreement.add(len(record.text), kept)
+        if not decision.needs_review:  # an incomplete vote would distort the agreement
+            self.agreement.add(len(record.text), kept)
         status = _status(self.index.annotatable[idx], decision)
         self.methods[decision.method] += 1
-        self.gold = self.gold or bool(kept)
+        self.gold = self.gold or (bool(kept) and not decision.needs_review)
         quarantined = self.collector.quarantined_per_sentence.get(idx, 0)
         spans = span_rows(record.text, decision.spans)
         self.writer("default", split).add(
@@ -285,6 +325,10 @@ class _Pass2:
             buffer.clear()
         superseded_ids = {v.annotation_id for v in superseded}
         for vote in sorted(votes, key=lambda v: (v.voter, v.order)):
+            if vote.annotation_id in superseded_ids:
+                vote_status = "superseded"
+            else:
+                vote_status = "counted" if vote.complete else "incomplete"
             self.writer("annotations", split).add(
                 sentence_id=record.id,
                 article_id=record.article_id,
@@ -292,7 +336,7 @@ class _Pass2:
                 annotator=vote.annotator,
                 ground_truth=vote.ground_truth,
                 task_id=by_id[vote.annotation_id].task_id,
-                vote=int(vote.annotation_id in superseded_ids),
+                vote=VOTE_STATUSES.index(vote_status),
                 text=record.text,
                 spans=span_rows(record.text, sorted(vote.spans)),
             )
@@ -396,16 +440,23 @@ def _latest_copies(
 
 def _vote(a: StoredAnnotation) -> Vote:
     return Vote(
-        a.annotation_id, a.annotator, a.ground_truth, a.recency, tuple(s[:4] for s in a.spans)
+        a.annotation_id,
+        a.annotator,
+        a.ground_truth,
+        a.recency,
+        tuple(s[:4] for s in a.spans),
+        a.complete,
     )
 
 
 def _status(annotatable: int, decision: Decision) -> str:
     if not annotatable:
-        return STATUSES[3]
+        return "not_annotatable"
+    if decision.needs_review:
+        return "needs_review"
     if decision.method == "none":
-        return STATUSES[0]
-    return STATUSES[1] if decision.spans else STATUSES[2]
+        return "not_annotated"
+    return "annotated" if decision.spans else "annotated_empty"
 
 
 __all__ = [
