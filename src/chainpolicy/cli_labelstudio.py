@@ -159,7 +159,7 @@ def push_command(url: str | None, title: str, no_predictions: bool) -> None:
     help="Folder for the export [default: annotations/exports/].",
 )
 def pull_command(url: str | None, title: str, out: Path | None) -> None:
-    """Snapshot-export the project (with full predictions) to a new timestamped file."""
+    """Snapshot-export the project (full predictions and drafts) to a new timestamped file."""
     from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.sync import pull
 

@@ -78,3 +78,16 @@ def test_type_choices_appear_only_for_a_selected_region_of_their_label() -> None
         assert choices.get("toName") == LS_TEXT_NAME and choices.get("choice") == "single"
     assert {el.get("name") for el in root.iter("Choices")} == set(LS_TYPE_NAMES.values())
     assert all(spec.name in LS_TYPE_NAMES for spec in LABELS if spec.types)
+
+
+def test_the_ui_refuses_a_region_without_its_type() -> None:
+    # Without required="true" the UI saves an untyped entity/figure region, which the build
+    # then quarantines (missing_type): the annotator should be told while labelling instead.
+    interface = LabelInterface(label_config())
+    for label, name in LS_TYPE_NAMES.items():
+        choices = interface.get_control(name)
+        assert choices.is_output_required, name
+        message = choices.attr["requiredMessage"]
+        assert label in message and all(type_ in message for type_ in types_for(label))
+    # Only the type choices: a sentence may have no region at all.
+    assert set(interface.to_json_schema()["required"]) == set(LS_TYPE_NAMES.values())

@@ -9,8 +9,12 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from chainpolicy.annotation_pass import ResolvedSpan
@@ -31,7 +35,10 @@ from chainpolicy.labelstudio.sync import (
 from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY, make_tasks
 from chainpolicy.paths import repo_root
 from chainpolicy.prelabel import MODEL_VERSION
-from chainpolicy.validate.export import LSPrediction, iter_tasks
+from chainpolicy.validate.export import LSDraft, LSPrediction, iter_tasks
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
 
 A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
 
@@ -115,6 +122,96 @@ def test_push_twice_annotate_as_two_users_cancel_and_pull(
     assert report["annotations"]["cancelled"] == 2  # one per pulled export
     assert report["outcomes"]["excluded_prediction"] > 0
     assert report["outcomes"]["quarantined"] == 0
+
+
+def _snapshot_without_draft_option(client: LabelStudio, project_id: int, path: Path) -> Path:
+    """A snapshot export as a client that does not ask for drafts gets it: drafts as bare ids."""
+    snap = client.projects.exports.create(
+        project_id,
+        title="no drafts option",
+        task_filter_options={"only_with_annotations": False},  # type: ignore[arg-type]
+        serialization_options={"predictions": {"only_id": False}},  # type: ignore[arg-type]
+    )
+    assert snap.id is not None
+    deadline = time.monotonic() + 120
+    while client.projects.exports.get(project_id, snap.id).status != "completed":
+        assert time.monotonic() < deadline, "the snapshot export did not complete"
+        time.sleep(0.5)
+    path.parent.mkdir(parents=True)
+    data = client.projects.exports.download(project_id, snap.id, export_type="JSON")
+    path.write_bytes(b"".join(data))
+    return path
+
+
+def _build(exports: Path, out: Path, env: dict[str, str]) -> dict[str, Any]:
+    args = ("--exports", str(exports), "--out", str(out / "ds"), "--report-dir", str(out / "rep"))
+    done = run("build", *args, env=env)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads((out / "rep" / "build_report.json").read_text("utf-8"))
+    return report
+
+
+def test_a_saved_draft_is_pulled_counted_as_a_draft_and_kept_out_of_the_dataset(
+    ls_env: server.Server, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    client, _ = connect()
+    tasks = _tasks()
+    push(client, "drafts", label_config(), tasks)
+    project = find_project(client, "drafts")
+    task_ids = {
+        t.data["sentence_id"]: t.id for t in client.tasks.list(project=project.id, fields="all")
+    }
+    text = next(t["data"]["text"] for t in tasks if t["data"]["sentence_id"] == A)
+    # Submitted: 江苏省. Left as a draft (edited, never submitted): 苏州市, as the UI saves it.
+    submitted = Span(text.index("江苏省"), text.index("江苏省") + 3, "entity", "LOC")
+    drafted = Span(text.index("苏州市"), text.index("苏州市") + 3, "entity", "LOC")
+    client.annotations.create(id=task_ids[A], result=region_results(text, submitted, "s1", None))
+    draft_result = region_results(text, drafted, "d1", None)
+    token = cli_env["CHAINPOLICY_LS_TOKEN"]
+    saved = httpx.post(
+        f"{ls_env.url}/api/tasks/{task_ids[A]}/drafts",
+        json={"result": draft_result, "lead_time": 3.0},
+        headers={"Authorization": f"Token {token}"},
+        timeout=60,
+    )
+    assert saved.status_code == 201, saved.text
+
+    # `ls pull` asks for drafts in full: the export carries the draft's results.
+    done = run("ls", "pull", "--project", "drafts", "--out", str(tmp_path / "exports"), env=cli_env)
+    assert done.returncode == 0, done.stderr
+    (path,) = (tmp_path / "exports").glob("drafts-*.json")
+    (draft,) = next(t for t in iter_tasks(path) if t.id == task_ids[A]).drafts
+    assert isinstance(draft, LSDraft) and draft.result == draft_result
+
+    report = _build(path.parent, tmp_path / "full", cli_env)
+    (summary,) = report["exports"]
+    assert summary["drafts"] == 1
+    assert report["outcomes"]["excluded_draft"] == len(draft_result)
+    assert report["outcomes"].get("quarantined", 0) == 0
+    gold = {r["id"]: r for r in _rows(tmp_path / "full" / "ds", "default")}[A]
+    assert [(s["start"], s["end"]) for s in gold["spans"]] == [(submitted.start, submitted.end)]
+    votes = [r for r in _rows(tmp_path / "full" / "ds", "annotations") if r["sentence_id"] == A]
+    assert [[(s["start"], s["end"]) for s in v["spans"]] for v in votes] == [
+        [(submitted.start, submitted.end)]
+    ]
+
+    # A client that does not ask for drafts gets bare ids: the build reads that export too,
+    # counting the draft (its results are not in the file, so none are counted).
+    bare = _snapshot_without_draft_option(client, project.id, tmp_path / "bare" / "bare.json")
+    raw = {t["id"]: t for t in json.loads(bare.read_text("utf-8"))}
+    assert raw[task_ids[A]]["drafts"] == [draft.id]
+    report = _build(bare.parent, tmp_path / "ids", cli_env)
+    assert report["exports"][0]["drafts"] == 1
+    assert report["outcomes"].get("excluded_draft", 0) == 0
+    assert report["outcomes"].get("quarantined", 0) == 0
+
+
+def _rows(root: Path, config: str) -> list[dict[str, Any]]:
+    return [
+        row
+        for path in sorted((root / "data" / config).glob("*.parquet"))
+        for row in pq.read_table(path).to_pylist()
+    ]
 
 
 def test_changed_sentence_is_reported_not_duplicated(ls_env: server.Server) -> None:

@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from chainpolicy.corpus import load_corpus
+from chainpolicy.corpus.titles import context_title
 from chainpolicy.errors import ChainpolicyError
 from chainpolicy.labelstudio.config import NEXT_KEY, PREV_KEY, TITLE_KEY
 from chainpolicy.labelstudio.results import Span
@@ -19,7 +20,7 @@ from chainpolicy.prelabel import MODEL_VERSION, predict
 from chainpolicy.records import SentenceRecord
 from chainpolicy.schema import ANNOTATED_ROLES, LS_LABELS_NAME, LS_TYPE_NAMES
 from chainpolicy.validate.regions import check_annotation
-from chainpolicy.validate.taskdata import task_ref
+from chainpolicy.validate.taskdata import ARTICLE_ID_KEY, task_ref
 
 
 def test_one_task_per_annotatable_sentence_with_context_and_predictions() -> None:
@@ -80,7 +81,8 @@ RECORDS = [
         ("a-p000-s01", "题名", "", RECORDS[1].text),
         ("a-p001-s01", "题名", RECORDS[0].text, RECORDS[3].text),  # boilerplate skipped
         ("a-p003-s01", "题名", RECORDS[1].text, ""),  # no context from article b
-        ("b-p000-s01", "", "", ""),  # no title anywhere: empty, not another article's
+        # No title or heading: its own first body sentence, not another article's title.
+        ("b-p000-s01", RECORDS[4].text, "", ""),
     ],
 )
 def test_context_stays_in_its_article_and_skips_boilerplate(
@@ -96,6 +98,18 @@ def test_context_stays_in_its_article_and_skips_boilerplate(
     record = next(r for r in RECORDS if r.id == sentence_id)
     assert data[ROLE_KEY] == record.role
     assert data[TEXT_HASH_KEY] == hashlib.sha1(data["text"].encode("utf-8")).hexdigest()
+
+
+def test_every_task_of_the_committed_corpus_has_its_articles_context_title() -> None:
+    corpus = load_corpus()
+    titles = {a.id: a.title for a in corpus.articles}
+    tasks = list(make_tasks(corpus.sentences, titles, predictions=False))
+    assert tasks and all(t["data"][TITLE_KEY].strip() for t in tasks)
+    for article in corpus.articles:
+        records = [r for r in corpus.sentences if r.article_id == article.id]
+        expected = context_title(records, article.title)
+        shown = {t["data"][TITLE_KEY] for t in tasks if t["data"][ARTICLE_ID_KEY] == article.id}
+        assert shown == {expected}
 
 
 def test_title_falls_back_to_the_articles_title_record() -> None:

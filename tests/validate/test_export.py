@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from chainpolicy.corpus import load_sentences
 from chainpolicy.errors import InputError
 from chainpolicy.validate import export
-from chainpolicy.validate.export import LSResult, iter_tasks, parse_result
+from chainpolicy.validate.export import LSDraft, LSResult, iter_tasks, parse_result
 from chainpolicy.validate.synthetic import Span, annotation, prediction, task, write_export
 
 # Real sentences from sources/000_02dec154e1ac7468.txt, plus one with an astral character.
@@ -57,6 +58,52 @@ def test_reads_tasks_annotations_drafts_predictions(tmp_path: Path) -> None:
         (0, 7, ["figure"]),
         (8, 11, ["entity"]),
     ]
+
+
+def _draft_export(tmp_path: Path) -> tuple[Path, list[object]]:
+    """Task 1 lists its draft as a bare id (the export default), task 2 gives it in full."""
+    record = next(r for r in load_sentences() if r.role == "body" and "区块链" in r.text)
+    start = record.text.index("区块链")
+    full = annotation(8, 1, record.text, [Span(start, start + 3, "claim")])["result"]
+    bare = task(1, record.id, record.article_id, record.text, record.start)
+    bare["drafts"] = [17]
+    whole = task(
+        2,
+        record.id,
+        record.article_id,
+        record.text,
+        record.start,
+        drafts=[{"id": 18, "result": full, "lead_time": 3.0, "user": "a@b.c"}],
+    )
+    path = tmp_path / "drafts.json"
+    write_export(path, [bare, whole])
+    return path, full
+
+
+def test_drafts_are_read_as_bare_ids_or_in_full(tmp_path: Path) -> None:
+    path, full = _draft_export(tmp_path)
+    first, second = iter_tasks(path)
+    assert first.drafts == [17]
+    (draft,) = second.drafts
+    assert isinstance(draft, LSDraft) and (draft.id, draft.result) == (18, full)
+
+
+def test_a_bare_id_draft_is_counted_as_a_draft_with_no_results(tmp_path: Path) -> None:
+    from chainpolicy.validate.collect import Collector
+    from chainpolicy.validate.index import SentenceIndex
+    from chainpolicy.validate.store import AnnotationStore
+
+    path, full = _draft_export(tmp_path)
+    index = SentenceIndex.build(load_sentences(), "corpus")
+    store = AnnotationStore(tmp_path / "store.sqlite")
+    with open(tmp_path / "quarantine.jsonl", "w", encoding="utf-8") as quarantine:
+        collector = Collector(index, store, quarantine)
+        collector.read(path, 0)
+    (summary,) = collector.exports
+    assert (summary.tasks, summary.drafts, summary.results) == (2, 2, len(full))
+    assert collector.results_read == len(full)
+    assert dict(collector.outcomes) == {"excluded_draft": len(full)}
+    assert collector.annotations.submitted == 0
 
 
 def test_astral_offsets_are_code_points(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 Never edited by hand: a test checks that the committed file is what ``label_config()`` makes.
 The sentence is a ``<Text>`` (never ``HyperText``, which would re-render the text and shift
 offsets) inside a pre-wrap view so that spaces show as they are; each typed label gets a
-per-region ``<Choices>`` that appears when a region of that label is selected. The article
+per-region ``<Choices>`` that appears when a region of that label is selected and must be
+answered before the annotation can be submitted. The article
 title and the neighbouring sentences are shown read-only as context (``<Header>`` tags cannot be
 labelled).
 """
@@ -59,6 +60,10 @@ def label_config() -> str:
             showInline="true",
             visibleWhen="region-selected",
             whenLabelValue=spec.name,
+            # The UI then refuses to submit a region of this label without a type (otherwise
+            # it saves one, and the build quarantines it as missing_type).
+            required="true",
+            requiredMessage=f"Choose the type of each {spec.name} region: " + ", ".join(spec.types),
         )
         for type_ in spec.types:
             ET.SubElement(choices, "Choice", value=type_, hint=TYPE_DESCRIPTIONS[type_])

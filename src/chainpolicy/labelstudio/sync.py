@@ -4,9 +4,9 @@
   duplicates). A new sentence is added; one whose text hash differs from the pushed task is
   reported, never imported a second time (its annotations stay on the old text; the build
   re-anchors or quarantines them).
-- ``pull`` uses the snapshot export with full predictions (the plain export gives prediction
-  ids only and times out on big projects) and writes a new timestamped file, never replacing an
-  earlier export.
+- ``pull`` uses the snapshot export with full predictions and drafts (the plain export gives
+  prediction ids only and times out on big projects; drafts come as ids unless asked in full)
+  and writes a new timestamped file, never replacing an earlier export.
 - ``import_pass`` turns an offline annotation pass into annotations of one Label Studio user.
 """
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 BATCH = 200
 EXPORT_POLL = 1.0
+FULL_EXPORT = {"predictions": {"only_id": False}, "drafts": {"only_id": False}}
 
 
 def slug(title: str) -> str:
@@ -140,7 +141,9 @@ def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800
         title=f"chainpolicy pull {datetime.now(UTC).isoformat(timespec='seconds')}",
         # Plain dicts are what the SDK sends on the wire; its request models add nothing here.
         task_filter_options={"only_with_annotations": False},  # type: ignore[arg-type]
-        serialization_options={"predictions": {"only_id": False}},  # type: ignore[arg-type]
+        # In full, not as ids: predictions for the machine config, drafts (what the UI saved
+        # when an annotator left a task unsubmitted) so that the build can count their results.
+        serialization_options=FULL_EXPORT,  # type: ignore[arg-type]
     )
     if snapshot.id is None:
         raise ChainpolicyError(f"the server created no snapshot export for {title!r}")

@@ -2,9 +2,9 @@
 
 ``data`` carries what the validator needs to trust an export later (sentence id, article id,
 the sentence's start in the cleaned article, text and its hash) and what the annotator sees
-as context (article title, previous and next sentence). Pre-annotations go in as
-``predictions`` with the pre-annotator's ``model_version``; each one is checked with the same
-rules as a human annotation before it is offered.
+as context (article title, derived from the text when the article has none; previous and next
+sentence). Pre-annotations go in as ``predictions`` with the pre-annotator's ``model_version``;
+each one is checked with the same rules as a human annotation before it is offered.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
+from chainpolicy.corpus.titles import context_title
 from chainpolicy.errors import ChainpolicyError
 from chainpolicy.labelstudio.config import NEXT_KEY, PREV_KEY, TITLE_KEY
 from chainpolicy.labelstudio.results import Span, region_results
@@ -58,10 +59,15 @@ def make_tasks(
     *,
     predictions: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Tasks in corpus order; boilerplate is neither a task nor shown as context."""
+    """Tasks in corpus order; boilerplate is neither a task nor shown as context.
+
+    ``titles`` are the articles' own titles (None if none); an article without one is shown
+    with a title taken from its text (``corpus.titles.context_title``).
+    """
     for article_id, group in groupby(records, key=lambda r: r.article_id):
-        shown = [r for r in group if r.role in ANNOTATED_ROLES]
-        title = titles.get(article_id) or next((r.text for r in shown if r.role == "title"), "")
+        article = list(group)
+        shown = [r for r in article if r.role in ANNOTATED_ROLES]
+        title = context_title(article, titles.get(article_id))
         for i, record in enumerate(shown):
             data = task_data(record.id, record.article_id, record.text, record.start)
             data.update(

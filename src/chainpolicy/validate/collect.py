@@ -63,6 +63,8 @@ class Collector:
     def _task(self, summary: ExportSummary, export_no: int, task_index: int, task: LSTask) -> None:
         for draft in task.drafts:
             summary.drafts += 1
+            if isinstance(draft, int):  # a bare id: the export did not include its results
+                continue
             summary.results += len(draft.result)
             self.results_read += len(draft.result)
             self._settle("excluded_draft", len(draft.result))

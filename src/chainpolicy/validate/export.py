@@ -106,7 +106,12 @@ def timestamp_micros(stamp: str | None) -> int:
 
 
 class LSDraft(BaseModel):
-    """A draft (saved, never submitted): excluded from the dataset, its results counted."""
+    """A draft (saved, never submitted): excluded from the dataset, its results counted.
+
+    The labelling UI saves one when an annotator edits a task and leaves without submitting.
+    A snapshot export gives drafts in full only when asked (``drafts.only_id=False``, which
+    ``ls pull`` sets); otherwise ``LSTask.drafts`` holds their bare ids.
+    """
 
     model_config = _TOLERANT
 
@@ -130,7 +135,7 @@ class LSTask(BaseModel):
     id: Id
     data: dict[str, Any]
     annotations: list[LSAnnotation] = Field(default_factory=list)
-    drafts: list[LSDraft] = Field(default_factory=list)
+    drafts: list[LSDraft | int] = Field(default_factory=list)  # ids unless asked in full
     predictions: list[LSPrediction | int] = Field(default_factory=list)  # ids in sync exports
 
 
