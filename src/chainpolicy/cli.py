@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import traceback
+from typing import NoReturn
 
 import click
 
@@ -17,20 +19,37 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except ChainpolicyError as exc:
-            if ctx.meta.get("debug"):
-                raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            _fail(ctx, f"{exc}", exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`chainpolicy sentences | head`): not an error of ours.
             sys.stderr.close()
             sys.exit(0)
         except OSError as exc:
-            if ctx.meta.get("debug"):
-                raise
             name = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"error: {name}{exc.strerror or exc}", err=True)
-            sys.exit(1)
+            _fail(ctx, f"{name}{exc.strerror or exc}", 1)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            # A bug of ours, not bad input: still one line; --debug shows where.
+            detail = " ".join(str(exc).split())[:200]
+            _fail(
+                ctx,
+                f"internal error ({type(exc).__name__}: {detail}); please report it with the "
+                "output of `chainpolicy --debug ...`",
+                INTERNAL_ERROR,
+            )
+        raise AssertionError("unreachable")
+
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> NoReturn:
+    """One line on stderr and the exit code; with --debug the traceback first, same code."""
+    if ctx.meta.get("debug"):
+        traceback.print_exc()
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -11,7 +11,7 @@ import click
 from chainpolicy import atomic
 from chainpolicy.corpus import ERRATA_FILE, load_corpus, mojibake
 from chainpolicy.corpus.ingest import Corpus, iter_marked_builds
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, decode_utf8
 from chainpolicy.paths import annotations_dir, sources_dir
 
 _sources = click.option(
@@ -106,12 +106,13 @@ def repairs_command(
 def scan_command(files: tuple[Path, ...], sources: Path | None, errata: Path | None) -> None:
     """Find mis-decoded runs. Without FILES: in the cleaned corpus (the build runs this too).
 
-    Exits 1 when any run is found, listing file, offset and the run.
+    Lists file, offset and run of each; exits 2 when any run is found, or when a file is not
+    UTF-8 (the runs this finds are UTF-8 text that was decoded wrongly once before).
     """
     found = 0
     if files:
         for path in files:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = decode_utf8(path, path.read_bytes())
             for run in mojibake.find_runs(text):
                 click.echo(f"{path}: offset {run.start}: {run.text!r}")
                 found += 1

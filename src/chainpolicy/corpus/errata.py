@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chainpolicy.corpus.rope import Edit
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, decode_utf8, describe_validation
 
 
 class Erratum(BaseModel):
@@ -25,7 +25,7 @@ def load(path: Path) -> list[Erratum]:
     if not path.is_file():
         return []
     try:
-        items = json.loads(path.read_text(encoding="utf-8"))
+        items = json.loads(decode_utf8(path, path.read_bytes()))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}") from exc
     if not isinstance(items, list):
@@ -35,9 +35,7 @@ def load(path: Path) -> list[Erratum]:
         try:
             out.append(Erratum.model_validate(item))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(f"{path}: erratum #{number} field {where}: {first['msg']}") from exc
+            raise InputError(f"{path}: erratum #{number}: {describe_validation(exc)}") from None
     return out
 
 

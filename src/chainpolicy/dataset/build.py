@@ -13,6 +13,7 @@ import gc
 import itertools
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -96,7 +97,20 @@ def build(inputs: BuildInputs, out: Path, report_dir: Path, *, strict: bool = Fa
         recovered = dirswap.recover(out) + dirswap.recover(report_dir)
         dirswap.check_target(out, "dataset")
         dirswap.check_target(report_dir, "report")
-        result = _build(inputs, out, report_dir, strict)
+        try:
+            result = _build(inputs, out, report_dir, strict)
+        except sqlite3.Error as exc:
+            # The scratch store lives beside the output; its errors name no file.
+            raise ChainpolicyError(
+                f"{out}: the build's scratch database in {out.parent} failed: {exc}; "
+                "nothing was replaced"
+            ) from None
+        except OSError as exc:
+            if exc.filename:
+                raise
+            raise ChainpolicyError(
+                f"{out}: writing the build failed: {exc.strerror or exc}; nothing was replaced"
+            ) from None
         result.recovered = recovered
         return result
 

@@ -44,8 +44,8 @@ def plan(folder: Path) -> list[PlannedFile]:
 
 
 def upload(folder: Path, files: list[PlannedFile], repo_id: str, revision: str | None) -> str:
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub import HfApi, constants
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
 
     token = os.environ.get(TOKEN_ENV)
     if not token:
@@ -68,5 +68,29 @@ def upload(folder: Path, files: list[PlannedFile], repo_id: str, revision: str |
             commit_message=f"chainpolicy build ({len(files)} files)",
         )
     except HfHubHTTPError as exc:
-        raise ChainpolicyError(f"upload to {repo_id} failed: {exc}") from None
+        raise ChainpolicyError(f"upload to {repo_id} failed: {_first_line(exc)}") from None
+    except HFValidationError as exc:
+        raise InputError(f"--repo-id {repo_id!r}: {_first_line(exc)}") from None
+    except _transport_errors() as exc:
+        raise ChainpolicyError(
+            f"upload to {repo_id} failed: cannot reach the Hub at {constants.ENDPOINT} "
+            f"({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
     return str(info)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The network errors of the HTTP client huggingface_hub uses (httpx2 in 2.x, else httpx)."""
+    errors: list[type[BaseException]] = [OSError]
+    for name in ("httpx2", "httpx"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        errors.append(module.HTTPError)
+    return tuple(errors)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chainpolicy.dataset.features import GOLD_STATUSES, STATUSES
 from chainpolicy.dataset.writer import data_path
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, describe_validation, utf8_lines
 from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, all_type_names
 from chainpolicy.validate.agreement import MatchCounts, match_partial, match_strict
 
@@ -79,20 +79,25 @@ def _gold(dataset: Path, config: str, split: str) -> dict[str, tuple[str, list[d
 
 def _predictions(path: Path, gold: dict[str, tuple[str, Any]]) -> Iterator[Prediction]:
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                item = Prediction.model_validate(json.loads(line))
-            except (json.JSONDecodeError, ValidationError) as exc:
-                raise InputError(f"{path}:{number}: not a prediction line: {exc}") from None
-            if item.id in seen:
-                raise InputError(f"{path}:{number}: sentence {item.id!r} appears twice")
-            seen.add(item.id)
-            if item.id in gold:
-                _check(path, number, item, gold[item.id][0])
-                yield item
+    for number, line in utf8_lines(path):
+        if not line.strip():
+            continue
+        try:
+            item = Prediction.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path}:{number}: not JSON ({exc.msg} at column {exc.colno})"
+            ) from None
+        except ValidationError as exc:
+            raise InputError(
+                f"{path}:{number}: not a prediction line: {describe_validation(exc)}"
+            ) from None
+        if item.id in seen:
+            raise InputError(f"{path}:{number}: sentence {item.id!r} appears twice")
+        seen.add(item.id)
+        if item.id in gold:
+            _check(path, number, item, gold[item.id][0])
+            yield item
 
 
 def _check(path: Path, number: int, item: Prediction, text: str) -> None:

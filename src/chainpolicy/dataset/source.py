@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import ValidationError
 
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, describe_validation, utf8_lines
 from chainpolicy.records import ArticleRecord, SentenceRecord
 
 
@@ -109,18 +109,15 @@ class JsonlSource:
 
 
 def _read_jsonl(path: Path, model: type[_Record]) -> Iterator[_Record]:
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield model.model_validate_json(line)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"]) or "line"
-                raise InputError(
-                    f"{path}: line {number}: not a {model.__name__}: {where}: {first['msg']}"
-                ) from None
+    for number, line in utf8_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield model.model_validate_json(line)
+        except ValidationError as exc:
+            raise InputError(
+                f"{path}:{number}: not a {model.__name__}: {describe_validation(exc)}"
+            ) from None
 
 
 def _trusted_jsonl(path: Path) -> Iterator[SentenceRecord]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import reprlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Annotated, Any, BinaryIO, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, describe_validation, short
 
 _TOLERANT = ConfigDict(extra="allow")
 # Ids are stored as SQLite integers (signed 64 bit) and must be real JSON integers: "3", 3.0 or
@@ -135,7 +134,7 @@ class LSTask(BaseModel):
     id: Id
     data: dict[str, Any]
     annotations: list[LSAnnotation] = Field(default_factory=list)
-    drafts: list[LSDraft | int] = Field(default_factory=list)  # ids unless asked in full
+    drafts: list[LSDraft | Id] = Field(default_factory=list)  # ids unless asked in full
     predictions: list[LSPrediction | int] = Field(default_factory=list)  # ids in sync exports
 
 
@@ -144,9 +143,7 @@ def parse_result(raw: object) -> LSResult | str:
     try:
         return LSResult.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "result"
-        return f"{where}: {first['msg']}"
+        return describe_validation(exc)
 
 
 _CHUNK = 1 << 22  # 4 MiB of the file per read
@@ -293,20 +290,9 @@ def _task(path: Path, index: int, item: object) -> LSTask:
     try:
         return LSTask.model_validate(item)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
-        task_id = item.get("id")
         raise InputError(
-            f"{path}: task #{index} (id {task_id!r}) has the wrong shape at {where!r}: "
-            f"{first['msg']} (got {_short(first.get('input'))})"
+            f"{path}: task #{index} (id {short(item.get('id'))}) has the wrong shape at "
+            f"{where!r}: {first['msg']} (got {short(first.get('input'), 60)})"
         ) from None
-
-
-_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 50, 50
-
-
-def _short(value: object, limit: int = 60) -> str:
-    # reprlib: a deeply nested or huge value is shown shortened, never recursed into.
-    text = _REPR.repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
