@@ -164,6 +164,11 @@ def splits_command(
     log_file = split_rule.log_path(path)
     if not path.exists():
         # First release: the original rule over the whole corpus.
+        if log_file.exists():
+            raise InputError(
+                f"{path} is missing but {log_file} records split decisions: restore the "
+                "assignment from version control instead of starting over"
+            )
         if assign:
             raise InputError(f"{path}: no assignment yet; run `chainpolicy splits --write` first")
         proposed = split_rule.assign(sizes)
@@ -198,7 +203,8 @@ def splits_command(
                 "adds them by the rule"
             )
         else:
-            click.echo(f"{path}: every article has a split; the log agrees")
+            logged = f"the log agrees ({len(log)} decisions)" if log else "no decision logged yet"
+            click.echo(f"{path}: every article has a split; {logged}")
         return
     if not decisions:
         click.echo("nothing to add: every article has a split")

@@ -181,6 +181,7 @@ def test_adding_an_article_never_moves_an_assigned_one(
     path = repo_copy / "annotations" / splits.SPLITS_FILE
     log_file = splits.log_path(path)
     committed = splits.load(path)
+    earlier = splits.load_log(log_file)  # a later release has decisions already
     new = add_article(synthetic_article, repo_copy / "sources", Metadata()).article.id
 
     shown = _cli("splits", root=repo_copy)
@@ -195,7 +196,7 @@ def test_adding_an_article_never_moves_an_assigned_one(
     assert (
         after[new] in splits.NEW_ARTICLE_SPLITS and f"{new}: new -> {after[new]}" in written.stdout
     )
-    (line,) = splits.load_log(log_file)
+    (line,) = splits.load_log(log_file)[len(earlier) :]
     assert (line.article, line.from_, line.to, line.by) == (new, None, after[new], "rule")
     again = _cli("splits", "--write", root=repo_copy)
     assert "nothing to add" in again.stdout and splits.load(path) == after
@@ -210,10 +211,8 @@ def test_adding_an_article_never_moves_an_assigned_one(
         "maintainer",
         "both scripts",
     )
-    assert [json.loads(x)["from"] for x in log_file.read_text("utf-8").splitlines()] == [
-        None,
-        after[new],
-    ]
+    lines = log_file.read_text("utf-8").splitlines()[len(earlier) :]
+    assert [json.loads(x)["from"] for x in lines] == [None, after[new]]  # "from" in the file
     checked = _cli("splits", root=repo_copy)
     assert checked.returncode == 0 and "the log agrees" in checked.stdout
 
@@ -227,6 +226,11 @@ def test_first_release_writes_the_initial_rule(repo_copy: Path) -> None:
     path = repo_copy / "annotations" / splits.SPLITS_FILE
     committed = splits.load(path)
     path.unlink()
+    log_file = splits.log_path(path)
+    if log_file.exists():  # a log without the file it explains is refused
+        stale = _cli("splits", "--write", root=repo_copy)
+        assert stale.returncode == 2 and "restore" in stale.stderr and not path.exists()
+        log_file.unlink()
     refused = _cli(
         "splits", "--assign", next(iter(committed)), "train", "--reason", "x", root=repo_copy
     )
@@ -234,7 +238,16 @@ def test_first_release_writes_the_initial_rule(repo_copy: Path) -> None:
     assert _cli("splits", "--write", root=repo_copy).returncode == 0
     sizes = SentenceIndex.build(CorpusSource().sentences(), "corpus").article_sizes()
     assert splits.load(path) == splits.assign(sizes)
-    assert not splits.log_path(path).exists()  # the first release is the rule itself
+    assert not log_file.exists()  # the first release is the rule itself
+
+
+def test_a_log_without_its_assignment_is_refused(repo_copy: Path) -> None:
+    path = repo_copy / "annotations" / splits.SPLITS_FILE
+    splits.append_log(splits.log_path(path), [_decision("a" * 16, None, "train", "rule")])
+    path.unlink()
+    done = _cli("splits", "--write", root=repo_copy)
+    assert done.returncode == 2 and not path.exists()
+    assert f"{path} is missing but {splits.log_path(path)} records" in done.stderr
 
 
 def test_an_unknown_article_is_named_even_when_another_is_new(tmp_path: Path) -> None:
