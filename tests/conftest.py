@@ -1,13 +1,16 @@
-"""Guard shared by every test: the suite never writes into the committed data folders."""
+"""Shared by every test: the guard that the suite never writes into the committed data folders,
+and a copy of the repository for tests that add articles."""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from chainpolicy.paths import annotations_dir, dataset_dir, sources_dir
+from chainpolicy.paths import annotations_dir, dataset_dir, repo_root, sources_dir
 
 
 def _snapshot() -> dict[str, str]:
@@ -28,3 +31,40 @@ def committed_folders_stay_untouched() -> Iterator[None]:
     after = _snapshot()
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     assert not changed, f"the tests changed committed files: {changed}"
+
+
+# A synthetic article in simplified script: a title, 20 body sentences with figures, one
+# boilerplate line. 21 annotatable records is the size at which the first-release split rule,
+# rerun over the grown corpus, would take an assigned article out of test.
+_CITIES = (
+    "杭州 宁波 温州 嘉兴 湖州 绍兴 金华 衢州 舟山 台州"
+    " 丽水 南京 无锡 徐州 常州 苏州 南通 淮安 盐城 扬州"
+)
+SYNTHETIC_ARTICLE = (
+    "浙江江苏两省发布区块链产业园区发展报告\n"
+    + "".join(
+        f"{city}市区块链产业园已入驻企业{n + 12}家,2021年产值达到{n * 3 + 5}亿元。\n"
+        for n, city in enumerate(_CITIES.split())
+    )
+    + "责任编辑:张三\n"
+)
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the repository's inputs (sources/, annotations/, the card source) that
+    CHAINPOLICY_ROOT points at, for tests that add articles or write assignments."""
+    root = tmp_path / "repo"
+    for folder in ("sources", "annotations"):
+        shutil.copytree(repo_root() / folder, root / folder)
+    shutil.copy2(repo_root() / "dataset_card.md", root / "dataset_card.md")
+    monkeypatch.setenv("CHAINPOLICY_ROOT", str(root))
+    return root
+
+
+@pytest.fixture
+def synthetic_article(tmp_path: Path) -> Path:
+    path = tmp_path / "incoming" / "hangzhou.txt"
+    path.parent.mkdir()
+    path.write_bytes(SYNTHETIC_ARTICLE.encode("utf-8"))
+    return path

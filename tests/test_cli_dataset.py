@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -147,10 +148,26 @@ def test_publish_dry_run_lists_files_with_hashes_and_upload_needs_a_token(
     assert refused.returncode == 2 and "set HF_TOKEN" in refused.stderr
 
 
-def test_splits_command_compares_the_committed_file_with_the_rule() -> None:
+def test_publish_to_an_unreachable_hub_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    built = run("build", "--no-exports", "--out", str(out), *_reports(tmp_path))
+    assert built.returncode == 0, built.stderr
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_TOKEN": "hf_" + "x" * 30}
+    done = run("publish", "--repo-id", "org/name", "--dataset", str(out), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(
+        f"error: upload to org/name failed: cannot reach the Hub at {endpoint}"
+    )
+    assert done.stderr.count("\n") == 1 and "hf_xxx" not in done.stderr
+
+
+def test_splits_command_checks_the_committed_file() -> None:
     done = run("splits")
     assert done.returncode == 0, done.stderr
-    assert "matches the rule" in done.stdout
+    assert "every article has a split" in done.stdout
 
 
 def test_a_missing_or_empty_exports_folder_is_an_error_unless_no_exports_is_given(

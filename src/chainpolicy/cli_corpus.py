@@ -1,18 +1,24 @@
-"""CLI of the corpus layer: ``sentences``, ``repairs``, ``scan``."""
+"""CLI of the corpus layer: ``sentences``, ``repairs``, ``scan``, ``add-article``."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
 from chainpolicy import atomic
 from chainpolicy.corpus import ERRATA_FILE, load_corpus, mojibake
-from chainpolicy.corpus.ingest import Corpus, iter_marked_builds
+from chainpolicy.corpus import add_article as adding
+from chainpolicy.corpus import manifest as manifest_mod
+from chainpolicy.corpus.ingest import Corpus, iter_marked_builds, repair
 from chainpolicy.errors import InputError, decode_utf8
 from chainpolicy.paths import annotations_dir, sources_dir
+from chainpolicy.records import Script
+from chainpolicy.schema import ANNOTATED_ROLES, ROLES
 
 _sources = click.option(
     "--sources",
@@ -28,7 +34,23 @@ _errata = click.option(
 )
 
 
+def warn_unlisted(sources: Path | None = None) -> None:
+    """One warning line on stderr per file in sources/ that the manifest does not list.
+
+    Every command that reads the corpus calls this first: such a file is silently not part of
+    the dataset, which is never what the maintainer who put it there meant.
+    """
+    folder = sources or sources_dir()
+    for path in manifest_mod.unlisted(folder, manifest_mod.load(folder)):
+        click.echo(
+            f"warning: {path} is not listed in {folder / manifest_mod.MANIFEST_FILE} "
+            "(add it with `chainpolicy add-article`)",
+            err=True,
+        )
+
+
 def _corpus(sources: Path | None, errata: Path | None) -> Corpus:
+    warn_unlisted(sources)
     return load_corpus(sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE)
 
 
@@ -43,6 +65,7 @@ def _corpus(sources: Path | None, errata: Path | None) -> Corpus:
 )
 def sentences_command(sources: Path | None, errata: Path | None, out: Path | None) -> None:
     """Write the sentence records, one JSON object per line (streamed article by article)."""
+    warn_unlisted(sources)
     builds = iter_marked_builds(sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE)
     lines = (r.model_dump_json() + "\n" for build in builds for r in build.records)
     if out is None:
@@ -126,4 +149,113 @@ def scan_command(files: tuple[Path, ...], sources: Path | None, errata: Path | N
     click.echo("no mis-decoded runs found", err=True)
 
 
-COMMANDS: list[click.Command] = [sentences_command, repairs_command, scan_command]
+def _line_role(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> object:
+    out = []
+    for value in values:
+        line, _, role = value.partition("=")
+        if not line.isdigit() or role not in ROLES:
+            raise click.BadParameter(
+                f"{value!r}: expected LINE=ROLE with a line number (0 is the first line) and "
+                f"one of {', '.join(ROLES)}"
+            )
+        out.append((int(line), role))
+    return tuple(out)
+
+
+def _authors(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> object:
+    # `--authors 劉永彪,李忠海` or `--authors 劉永彪 --authors 李忠海`: names never hold a comma.
+    return tuple(n.strip() for v in values for n in re.split(r"[,，、]", v) if n.strip())
+
+
+@click.command("add-article")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--title", default=None, help="The article's own title line, if it has one.")
+@click.option(
+    "--authors",
+    multiple=True,
+    callback=_authors,
+    help="Author names, comma-separated or the option repeated.",
+)
+@click.option("--byline", default=None, help="The byline as it is written in the article.")
+@click.option("--source", "source_line", default=None, help="The article's source line, if any.")
+@click.option(
+    "--line-role",
+    "line_roles",
+    multiple=True,
+    callback=_line_role,
+    metavar="LINE=ROLE",
+    help="A role the rules cannot see, e.g. 0=byline (repeatable; line 0 is the first).",
+)
+@click.option(
+    "--script",
+    type=click.Choice(["Hans", "Hant"]),
+    default=None,
+    help="Declare the script (refused if OpenCC finds the text is the other one).",
+)
+@_sources
+@_errata
+def add_article_command(
+    path: Path,
+    title: str | None,
+    authors: tuple[str, ...],
+    byline: str | None,
+    source_line: str | None,
+    line_roles: tuple[tuple[int, str], ...],
+    script: str | None,
+    sources: Path | None,
+    errata: Path | None,
+) -> None:
+    """Copy PATH byte for byte into sources/ and list it in the manifest.
+
+    The id is the hex part of a name like 005_0123456789abcdef.txt, otherwise the first 16 hex
+    digits of the file's sha256 (the copy is then named <next number>_<id>.txt). The script is
+    detected with OpenCC. Refused: an empty or non-UTF-8 file, a file or id already listed, an
+    existing target, a declared script the text contradicts.
+    """
+    folder = sources or sources_dir()
+    meta = adding.Metadata(
+        title=title,
+        authors=authors,
+        byline=byline,
+        source=source_line,
+        line_roles=line_roles,
+        script=cast("Script | None", script),
+    )
+    added = adding.add_article(path, folder, meta)
+    article = added.article
+    how = "already in place" if added.in_place else f"copied from {path}"
+    click.echo(f"added article {article.id}: {added.target} ({how}, sha256 {article.sha256})")
+    click.echo(f"  script {article.script}: {added.evidence.describe()}")
+    warn_unlisted(folder)
+    _try_build(article, added.data.decode("utf-8"), errata or annotations_dir() / ERRATA_FILE)
+    click.echo(
+        "next: `chainpolicy splits --write` gives it a split; then push, annotate, pull and "
+        "build (README: Maintainer workflow)"
+    )
+
+
+def _try_build(article: manifest_mod.ArticleSource, raw: str, errata: Path) -> None:
+    """Build the new article once, so that a problem shows now rather than at release time."""
+    try:
+        build = repair(article, raw, [])
+    except InputError as exc:
+        click.echo(f"warning: article {article.id} does not build yet: {exc}", err=True)
+        return
+    if build.unrepaired:
+        runs = "; ".join(f"offset {r.start}: {r.text!r}" for r in build.unrepaired[:5])
+        click.echo(
+            f"warning: article {article.id} has {len(build.unrepaired)} mis-decoded run(s) the "
+            f"automatic repair cannot undo ({runs}); add reviewed errata to {errata}",
+            err=True,
+        )
+        return
+    annotatable = sum(1 for r in build.records if r.role in ANNOTATED_ROLES)
+    click.echo(f"  {len(build.records)} sentence records ({annotatable} annotatable)")
+
+
+COMMANDS: list[click.Command] = [
+    sentences_command,
+    repairs_command,
+    scan_command,
+    add_article_command,
+]

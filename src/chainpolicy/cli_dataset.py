@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from chainpolicy.cli_corpus import warn_unlisted
 from chainpolicy.dataset import splits as split_rule
 from chainpolicy.errors import InputError
 from chainpolicy.paths import annotations_dir, dataset_dir, repo_root
@@ -65,6 +66,8 @@ def _inputs(
         raise InputError("--articles needs --sentences")
     if no_exports and exports is not None:
         raise InputError("--no-exports and --exports exclude each other")
+    if sentences is None:
+        warn_unlisted()
     source = JsonlSource(sentences, articles) if sentences else CorpusSource()
     return BuildInputs(
         source=source,
@@ -150,26 +153,99 @@ def _interrupt(_signum: int, _frame: object) -> None:
 @click.command("splits")
 @_sentences
 @_splits
-@click.option("--write", is_flag=True, help="Write the assignment file (review, then commit).")
-def splits_command(sentences: Path | None, splits_file: Path | None, write: bool) -> None:
-    """Show the split per article by the documented rule, and compare it with the file."""
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Give new articles a split by the rule (assigned ones never move); log it.",
+)
+@click.option(
+    "--assign",
+    nargs=2,
+    type=(str, click.Choice(split_rule.SPLITS)),
+    default=None,
+    metavar="ARTICLE SPLIT",
+    help="Move one article to a split (the only way into or out of test); needs --reason.",
+)
+@click.option("--reason", default=None, help="Why, for --assign (written to the split log).")
+def splits_command(
+    sentences: Path | None,
+    splits_file: Path | None,
+    write: bool,
+    assign: tuple[str, split_rule.Split] | None,
+    reason: str | None,
+) -> None:
+    """Show the split of every article and check the assignment against the rules.
+
+    Assigned articles keep their split; a new article goes to train or validation by the
+    documented rule (`--write`); only `--assign ID SPLIT --reason TEXT` moves an article. Both
+    append to the split log beside the file (annotations/splits_log.jsonl).
+    """
     from chainpolicy.dataset.source import CorpusSource, JsonlSource
     from chainpolicy.validate.index import SentenceIndex
 
+    if write and assign:
+        raise InputError("--write and --assign: one at a time")
+    if reason is not None and not assign:
+        raise InputError("--reason goes with --assign")
+    if sentences is None:
+        warn_unlisted()
     source = JsonlSource(sentences) if sentences else CorpusSource()
     index = SentenceIndex.build(source.sentences(), source.description)
     sizes = index.article_sizes()
-    proposed = split_rule.assign(sizes)
     path = splits_file or annotations_dir() / split_rule.SPLITS_FILE
+    log_file = split_rule.log_path(path)
+    if not path.exists():
+        # First release: the original rule over the whole corpus.
+        if log_file.exists():
+            raise InputError(
+                f"{path} is missing but {log_file} records split decisions: restore the "
+                "assignment from version control instead of starting over"
+            )
+        if assign:
+            raise InputError(f"{path}: no assignment yet; run `chainpolicy splits --write` first")
+        proposed = split_rule.assign(sizes)
+        for article, script, size in sizes:
+            click.echo(f"{article}\t{script}\t{size} annotatable records\t{proposed[article]}")
+        if write:
+            split_rule.write(path, proposed)
+            click.echo(f"wrote {path} (first release: the initial rule; review, then commit)")
+        else:
+            click.echo(f"{path}: no assignment yet; `--write` writes the one above")
+        return
+    current = split_rule.load(path)
+    split_rule.check_known(current, index.articles, path)
+    log = split_rule.load_log(log_file)
+    if assign:
+        decisions = [split_rule.move(current, assign[0], assign[1], reason or "", index.articles)]
+    else:
+        decisions = split_rule.extend(current, sizes)
+    planned = {d.article: d for d in decisions}
     for article, script, size in sizes:
-        click.echo(f"{article}\t{script}\t{size} annotatable records\t{proposed[article]}")
-    if write:
-        split_rule.write(path, proposed)
-        click.echo(f"wrote {path}")
-    elif path.exists():
-        current = split_rule.load(path)
-        same = current == proposed
-        click.echo(f"{path}: {'matches the rule' if same else 'differs from the rule'}")
+        d = planned.get(article)
+        where = current.get(article, "(none)")
+        change = "" if d is None else f" -> {d.to} ({'new, ' if d.from_ is None else ''}{d.by})"
+        click.echo(f"{article}\t{script}\t{size} annotatable records\t{where}{change}")
+    problems = split_rule.audit(current, log, log_file)
+    if problems:
+        raise InputError("; ".join(problems))
+    if not (write or assign):
+        if decisions:
+            click.echo(
+                f"{len(decisions)} article(s) without a split: `chainpolicy splits --write` "
+                "adds them by the rule"
+            )
+        else:
+            logged = f"the log agrees ({len(log)} decisions)" if log else "no decision logged yet"
+            click.echo(f"{path}: every article has a split; {logged}")
+        return
+    if not decisions:
+        click.echo("nothing to add: every article has a split")
+        return
+    split_rule.write(path, split_rule.apply(current, decisions))
+    split_rule.append_log(log_file, decisions)
+    for d in decisions:
+        click.echo(f"{d.article}: {d.from_ or 'new'} -> {d.to} ({d.by}: {d.reason})")
+    click.echo(f"wrote {path} and {log_file} (review, then commit both)")
 
 
 @click.command("agreement")

@@ -22,9 +22,11 @@ _project = click.option(
 
 
 def _tasks(predictions: bool) -> list[dict[str, Any]]:
+    from chainpolicy.cli_corpus import warn_unlisted
     from chainpolicy.corpus import load_corpus
     from chainpolicy.labelstudio.tasks import make_tasks
 
+    warn_unlisted()
     corpus = load_corpus()
     titles = {a.id: a.title for a in corpus.articles}
     return list(make_tasks(corpus.sentences, titles, predictions=predictions))
@@ -177,12 +179,14 @@ def pull_command(url: str | None, title: str, out: Path | None) -> None:
 def import_pass_command(file: Path, annotator: str, url: str | None, title: str) -> None:
     """Enter an offline annotation pass as that annotator's annotations (idempotent)."""
     from chainpolicy import annotation_pass
+    from chainpolicy.cli_corpus import warn_unlisted
     from chainpolicy.corpus import load_sentences
     from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.sync import import_pass
 
     if "@" not in annotator:
         raise InputError(f"--annotator must be an email address, got {annotator!r}")
+    warn_unlisted()
     records = load_sentences()
     resolved = annotation_pass.load(file, records)
     texts = {r.id: r.text for r in records}

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from chainpolicy import annotation_pass, atomic
+from chainpolicy.cli_corpus import warn_unlisted
 from chainpolicy.corpus import load_sentences
 
 
@@ -26,6 +27,7 @@ def pass_group() -> None:
 )
 def sheet_command(out: Path) -> None:
     """Write the annotatable sentences (id, role, text), without any machine prediction."""
+    warn_unlisted()
     rows = list(annotation_pass.sheet(load_sentences()))
     atomic.write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     click.echo(f"wrote {len(rows)} items to {out}")
@@ -35,6 +37,7 @@ def sheet_command(out: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def check_command(file: Path) -> None:
     """Resolve every span of a pass to offsets; list every problem (exit 2) or print counts."""
+    warn_unlisted()
     resolved = annotation_pass.load(file, load_sentences())
     counts = Counter(span.label for spans in resolved.values() for span in spans)
     empty = sum(1 for spans in resolved.values() if not spans)

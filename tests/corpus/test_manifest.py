@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from chainpolicy.corpus.manifest import load, read_source
+from chainpolicy.corpus.manifest import MANIFEST_FILE, dumps, load, read_source, unlisted
 from chainpolicy.errors import InputError
 from chainpolicy.paths import sources_dir
 
 
 def test_committed_sources_match_their_manifest() -> None:
     manifest = load(sources_dir())
-    assert len(manifest.articles) == 5
+    files = {p.name for p in sources_dir().iterdir() if p.name != MANIFEST_FILE}
+    assert {a.file for a in manifest.articles} == files  # every file listed, none missing
+    assert unlisted(sources_dir(), manifest) == []
     assert {a.script for a in manifest.articles} == {"Hans", "Hant"}
     for article in manifest.articles:
         assert read_source(sources_dir(), article)
@@ -40,3 +43,45 @@ def test_bad_manifest_names_the_field(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"articles": [{"id": "x"}]}', "utf-8")
     with pytest.raises(InputError, match=r"manifest.json: field articles\.0\.id"):
         load(tmp_path)
+
+
+def test_dumps_keeps_the_committed_formatting() -> None:
+    # add-article rewrites the manifest with dumps(): a diff then shows only the new entry.
+    path = sources_dir() / MANIFEST_FILE
+    assert dumps(load(sources_dir())) == path.read_text("utf-8")
+
+
+def _entry(id_: str, file: str) -> dict[str, object]:
+    return {"id": id_, "file": file, "sha256": "0" * 64, "script": "Hans", "title": None}
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            _entry("00000000000000aa", "b.txt"),
+            r"duplicate article id '00000000000000aa': articles\.0 \(00000000000000aa, a\.txt\) "
+            r"and articles\.1 \(00000000000000aa, b\.txt\)",
+        ),
+        (
+            _entry("00000000000000bb", "a.txt"),
+            r"duplicate article file 'a\.txt': articles\.0 \(00000000000000aa, a\.txt\) "
+            r"and articles\.1 \(00000000000000bb, a\.txt\)",
+        ),
+    ],
+)
+def test_an_article_listed_twice_is_refused(
+    tmp_path: Path, second: dict[str, object], message: str
+) -> None:
+    articles = [_entry("00000000000000aa", "a.txt"), second]
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({"articles": articles}), "utf-8")
+    with pytest.raises(InputError, match=f"manifest.json: {message}$"):
+        load(tmp_path)
+
+
+def test_unlisted_names_stray_files_only(make_sources: Callable[..., Path]) -> None:
+    folder = make_sources("正文。".encode())
+    (folder / "stray.txt").write_text("x", "utf-8")
+    (folder / ".a.txt.1234.tmp").write_text("x", "utf-8")  # an interrupted atomic write
+    (folder / "sub").mkdir()
+    assert unlisted(folder, load(folder)) == [folder / "stray.txt"]

@@ -1,4 +1,9 @@
-"""The source manifest: which raw files make the corpus, with their checksums and metadata."""
+"""The source manifest: which raw files make the corpus, with their checksums and metadata.
+
+``sources/manifest.json`` lists every article once (an id or a file listed twice is refused). A
+file in ``sources/`` that the manifest does not list is not part of the corpus; ``unlisted()``
+names such files so that the commands can warn about them (this layer never prints).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chainpolicy.errors import InputError
 from chainpolicy.records import Script
@@ -39,17 +44,53 @@ class Manifest(BaseModel):
 
     articles: list[ArticleSource]
 
+    @model_validator(mode="after")
+    def _each_article_once(self) -> Manifest:
+        # Two entries with one id would give two articles the same sentence ids; two entries for
+        # one file would put the same text in the corpus twice.
+        for field in ("id", "file"):
+            seen: dict[str, int] = {}
+            for number, article in enumerate(self.articles):
+                value = getattr(article, field)
+                if value in seen:
+                    first = self.articles[seen[value]]
+                    raise ValueError(
+                        f"duplicate article {field} {value!r}: articles.{seen[value]} "
+                        f"({first.id}, {first.file}) and articles.{number} "
+                        f"({article.id}, {article.file})"
+                    )
+                seen[value] = number
+        return self
+
+
+MANIFEST_FILE = "manifest.json"
+
 
 def load(sources: Path) -> Manifest:
-    path = sources / "manifest.json"
+    path = sources / MANIFEST_FILE
     try:
         return Manifest.model_validate_json(path.read_bytes())
     except FileNotFoundError as exc:
         raise InputError(f"{path}: manifest not found") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"]:  # a check of the whole manifest (_each_article_once)
+            raise InputError(f"{path}: {first['ctx']['error']}") from exc
         where = ".".join(str(p) for p in first["loc"])
         raise InputError(f"{path}: field {where}: {first['msg']}") from exc
+
+
+def unlisted(sources: Path, manifest: Manifest) -> list[Path]:
+    """Files in ``sources`` that are neither the manifest nor listed in it (sorted).
+
+    Hidden files (``.name``: editor backups, the temporary files of an atomic write) are skipped.
+    """
+    listed = {article.file for article in manifest.articles} | {MANIFEST_FILE}
+    return sorted(
+        path
+        for path in sources.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.name not in listed
+    )
 
 
 def read_source(sources: Path, article: ArticleSource) -> str:
@@ -67,6 +108,11 @@ def read_source(sources: Path, article: ArticleSource) -> str:
             f"{path}: sha256 mismatch for article {article.id}: "
             f"manifest {article.sha256}, file {digest}"
         )
+    return decode(path, data)
+
+
+def decode(path: Path, data: bytes) -> str:
+    """The raw bytes of a source as text: UTF-8 or an error naming the file and the byte."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
