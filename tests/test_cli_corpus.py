@@ -77,9 +77,29 @@ def test_stale_erratum_is_one_clear_line(tmp_path: Path) -> None:
     assert out.read_text("utf-8") == "earlier output\n"  # nothing half-written
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    result = run("--debug", "repairs", "--article", "nope")
-    assert result.returncode != 0 and "Traceback" in result.stderr
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    plain = run("repairs", "--article", "nope")
+    debug = run("--debug", "repairs", "--article", "nope")
+    assert plain.returncode == debug.returncode == 2
+    assert "Traceback" in debug.stderr and "Traceback" not in plain.stderr
+    assert debug.stderr.endswith(plain.stderr)  # the same one line, after the traceback
+
+
+def test_scan_says_when_a_file_is_not_utf8_and_help_states_the_exit_code(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("區塊鏈".encode() + b"\xff\xfe")
+    result = run("scan", str(path))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {path}: not UTF-8 (byte 0xff at offset 9)\n"
+    assert "exits 2" in " ".join(run("scan", "--help").stdout.split())
+
+
+def test_a_bad_manifest_is_one_line_without_pydantic_dump(tmp_path: Path) -> None:
+    (tmp_path / "manifest.json").write_text('{"articles": [{"id": "x"}]}', "utf-8")
+    result = run("sentences", "--sources", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "errors.pydantic.dev" not in result.stderr
+    assert "articles.0.id: String should match pattern" in result.stderr
 
 
 def test_repairs_json_counts() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, describe_validation, utf8_lines
 from chainpolicy.records import SentenceRecord
 from chainpolicy.schema import ANNOTATED_ROLES, LABELS_BY_NAME
 
@@ -59,18 +59,15 @@ def sheet(records: Iterable[SentenceRecord]) -> Iterator[dict[str, str]]:
 
 
 def read(path: Path) -> Iterator[tuple[int, PassItem]]:
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield number, PassItem.model_validate(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InputError(f"{path}:{number}: field {where}: {first['msg']}") from exc
+    for number, line in utf8_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield number, PassItem.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        except ValidationError as exc:
+            raise InputError(f"{path}:{number}: {describe_validation(exc)}") from None
 
 
 def resolve(item: PassItem, record: SentenceRecord) -> tuple[list[ResolvedSpan], list[str]]:

@@ -35,16 +35,17 @@ def short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def describe_validation(exc: ValidationError) -> str:
+def describe_validation(exc: ValidationError, whole: str = "value") -> str:
     """The first problem of a pydantic error on one line: ``field: problem (got value)``.
 
-    pydantic's own message spans several lines and ends in a documentation link.
+    pydantic's own message spans several lines and ends in a documentation link. ``whole``
+    names the value itself when the problem is not in one of its fields.
     """
     errors = exc.errors(include_url=False)
     if not errors:
         return str(exc).splitlines()[0]
     first = errors[0]
-    where = ".".join(str(part) for part in first["loc"]) or "value"
+    where = ".".join(str(part) for part in first["loc"]) or whole
     text = f"{where}: {first['msg']}"
     if "input" in first and first["type"] != "missing":
         text += f" (got {short(first['input'])})"

@@ -89,6 +89,24 @@ def test_bad_predictions_are_named(gold: Path, tmp_path: Path) -> None:
         score(gold, typed)
 
 
+def test_a_submission_that_is_not_utf8_or_json_is_one_line_naming_the_line(
+    gold: Path, tmp_path: Path
+) -> None:
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"id": "a", "spans": []}\n{"id": "caf\xe9", "spans": []}\n')
+    with pytest.raises(InputError) as info:
+        score(gold, latin)
+    assert str(info.value) == f"{latin}:2: not UTF-8 (byte 0xe9 at column 12 of the line)"
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a", "spans": [\n', "utf-8")
+    with pytest.raises(InputError, match=r"broken.jsonl:1: not JSON \(.* at column \d+\)$"):
+        score(gold, broken)
+    shape = _write(tmp_path / "shape.jsonl", [{"id": "a", "spans": [{"start": "x"}]}])
+    with pytest.raises(InputError) as info:
+        score(gold, shape)
+    assert "\n" not in str(info.value) and "spans.0.start" in str(info.value)
+
+
 def test_machine_baseline_is_the_machine_config_scored_as_a_submission(
     gold: Path, tmp_path: Path
 ) -> None:

@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from chainpolicy import atomic
 from chainpolicy.corpus import manifest as manifest_mod
 from chainpolicy.corpus.manifest import ArticleSource, Manifest
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, decode_utf8, describe_validation
 from chainpolicy.records import Script
 
 FILE_NAME: Final = re.compile(r"^(?P<number>\d{3})_(?P<id>[0-9a-f]{16})\.txt$")
@@ -139,7 +139,7 @@ def plan(path: Path, sources: Path, meta: Metadata) -> Plan:
     data = path.read_bytes()
     if not data:
         raise InputError(f"{path}: the file is empty")
-    text = manifest_mod.decode(path, data)
+    text = decode_utf8(path, data)
     if text.startswith("\ufeff"):
         raise InputError(
             f"{path}: starts with a UTF-8 byte order mark, which would become part of the "
@@ -205,9 +205,7 @@ def _article(path: Path, **fields: object) -> ArticleSource:
     try:
         return ArticleSource.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "entry"
-        raise InputError(f"{path}: manifest {where}: {first['msg']}") from None
+        raise InputError(f"{path}: manifest entry: {describe_validation(exc)}") from None
 
 
 def write(checked: Plan, sources: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, decode_utf8, describe_validation
 from chainpolicy.records import Script
 from chainpolicy.schema import ROLES
 
@@ -73,11 +73,10 @@ def load(sources: Path) -> Manifest:
     except FileNotFoundError as exc:
         raise InputError(f"{path}: manifest not found") from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = exc.errors(include_url=False)[0]
         if not first["loc"]:  # a check of the whole manifest (_each_article_once)
-            raise InputError(f"{path}: {first['ctx']['error']}") from exc
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path}: field {where}: {first['msg']}") from exc
+            raise InputError(f"{path}: {first['ctx']['error']}") from None
+        raise InputError(f"{path}: {describe_validation(exc)}") from None
 
 
 def unlisted(sources: Path, manifest: Manifest) -> list[Path]:
@@ -108,17 +107,7 @@ def read_source(sources: Path, article: ArticleSource) -> str:
             f"{path}: sha256 mismatch for article {article.id}: "
             f"manifest {article.sha256}, file {digest}"
         )
-    return decode(path, data)
-
-
-def decode(path: Path, data: bytes) -> str:
-    """The raw bytes of a source as text: UTF-8 or an error naming the file and the byte."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from exc
+    return decode_utf8(path, data)
 
 
 def dumps(manifest: Manifest) -> str:

@@ -31,7 +31,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chainpolicy import atomic
-from chainpolicy.errors import InputError
+from chainpolicy.errors import InputError, describe_validation, utf8_lines
 
 Split = Literal["train", "validation", "test"]
 SPLITS: Final[tuple[Split, ...]] = ("train", "validation", "test")
@@ -167,15 +167,13 @@ def load_log(path: Path) -> list[Decision]:
     if not path.exists():
         return []
     out = []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+    for number, line in utf8_lines(path):
         if not line.strip():
             continue
         try:
             out.append(Decision.model_validate_json(line))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "line"
-            raise InputError(f"{path}: line {number}: {where}: {first['msg']}") from None
+            raise InputError(f"{path}:{number}: {describe_validation(exc)}") from None
     return out
 
 
@@ -229,10 +227,8 @@ def load(path: Path) -> dict[str, Split]:
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
         raise InputError(
-            f"{path}: {where}: {first['msg']} (splits are {', '.join(SPLITS)})"
+            f"{path}: {describe_validation(exc)} (splits are {', '.join(SPLITS)})"
         ) from None
 
 

@@ -143,7 +143,7 @@ def parse_result(raw: object) -> LSResult | str:
     try:
         return LSResult.model_validate(raw)
     except ValidationError as exc:
-        return describe_validation(exc)
+        return describe_validation(exc, "result")
 
 
 _CHUNK = 1 << 22  # 4 MiB of the file per read
