@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def make_inputs(folder: Path, tasks: int, seed: int = 7) -> dict[str, Any]:
     """sentences.jsonl, splits.json and exports/export.json with ``tasks`` annotated tasks."""
+    from chainpolicy.contract.spanrules import check_span
     from chainpolicy.corpus import load_sentences
     from chainpolicy.dataset import splits
+    from chainpolicy.records import Span
     from chainpolicy.schema import ANNOTATED_ROLES
-    from chainpolicy.validate.spancheck import check_span
-    from chainpolicy.validate.synthetic import Span, annotation, task, write_export
+    from chainpolicy.validate.synthetic import annotation, task, write_export
 
     base = load_sentences()
     spans_of = {r.id: _spans(r.text, check_span, Span) for r in base}

@@ -15,13 +15,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from chainpolicy.contract.results import region_results
 from chainpolicy.corpus import load_corpus
 from chainpolicy.labelstudio import server
 from chainpolicy.labelstudio.client import connect
 from chainpolicy.labelstudio.config import label_config
-from chainpolicy.labelstudio.results import Span, region_results
 from chainpolicy.labelstudio.sync import ensure_user, find_project, pull, push
 from chainpolicy.labelstudio.tasks import make_tasks
+from chainpolicy.records import Span
 
 ROOT = Path(__file__).resolve().parents[1]
 WANTED = ("02dec154e1ac7468-p001-s02", "4f7741a2ad09df20-p002-s01", "02dec154e1ac7468-p001-s01")

@@ -16,7 +16,8 @@ import pytest
 
 from chainpolicy.corpus import load_sentences
 from chainpolicy.paths import repo_root
-from chainpolicy.validate.synthetic import Span, annotation, task, write_export
+from chainpolicy.records import Span
+from chainpolicy.validate.synthetic import annotation, task, write_export
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

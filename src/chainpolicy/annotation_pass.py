@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chainpolicy.errors import InputError, describe_validation, utf8_lines
-from chainpolicy.records import SentenceRecord
+from chainpolicy.records import SentenceRecord, Span
 from chainpolicy.schema import ANNOTATED_ROLES, LABELS_BY_NAME
 
 
@@ -39,16 +39,6 @@ class PassItem(BaseModel):
 
     id: str
     spans: list[PassSpan]
-
-
-class ResolvedSpan(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    start: int
-    end: int
-    label: str
-    type: str | None
-    text: str
 
 
 def sheet(records: Iterable[SentenceRecord]) -> Iterator[dict[str, str]]:
@@ -70,7 +60,7 @@ def read(path: Path) -> Iterator[tuple[int, PassItem]]:
             raise InputError(f"{path}:{number}: {describe_validation(exc)}") from None
 
 
-def resolve(item: PassItem, record: SentenceRecord) -> tuple[list[ResolvedSpan], list[str]]:
+def resolve(item: PassItem, record: SentenceRecord) -> tuple[list[Span], list[str]]:
     """Offsets for each span, and a problem message for each span that cannot be placed."""
     spans, problems = [], []
     for n, span in enumerate(item.spans, 1):
@@ -93,22 +83,14 @@ def resolve(item: PassItem, record: SentenceRecord) -> tuple[list[ResolvedSpan],
         if start == -1:
             problems.append(f"{where}: occurrence {span.occurrence} not found in the sentence")
             continue
-        spans.append(
-            ResolvedSpan(
-                start=start,
-                end=start + len(span.text),
-                label=span.label,
-                type=span.type,
-                text=span.text,
-            )
-        )
+        spans.append(Span(start, start + len(span.text), span.label, span.type))
     return spans, problems
 
 
-def load(path: Path, records: Iterable[SentenceRecord]) -> dict[str, list[ResolvedSpan]]:
+def load(path: Path, records: Iterable[SentenceRecord]) -> dict[str, list[Span]]:
     """A whole pass, resolved; any problem (unknown id, unplaceable span) fails with all listed."""
     by_id = {r.id: r for r in records}
-    out: dict[str, list[ResolvedSpan]] = {}
+    out: dict[str, list[Span]] = {}
     problems: list[str] = []
     for number, item in read(path):
         record = by_id.get(item.id)

@@ -318,7 +318,7 @@ def score_command(
     predictions: Path, config: str, split: str, folder: Path | None, as_json: bool
 ) -> None:
     """Score system spans (JSONL: id, spans) against the gold spans: the leaderboard metric."""
-    from chainpolicy.dataset.scoring import score
+    from chainpolicy.evaluation.scoring import score
 
     if config not in ("default", "zh_hans"):
         raise InputError(f"--config must be default or zh_hans, got {config!r}")

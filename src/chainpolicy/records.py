@@ -8,9 +8,13 @@ interval counted in Unicode code points of the text the record carries, i.e. Pyt
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chainpolicy.schema import LABEL_INDEX, TYPE_INDEX
 
 Script = Literal["Hans", "Hant"]
 
@@ -20,7 +24,7 @@ class SentenceRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(description="stable id, see chainpolicy.ids")
+    id: str = Field(description="stable id: <article id>-p<raw line>-s<n> (see corpus.ingest)")
     article_id: str
     index: int = Field(ge=0, description="position of the record in its article")
     line: int = Field(ge=0, description="raw line the record comes from")
@@ -43,16 +47,47 @@ class SentenceRecord(BaseModel):
     footnote_number: int | None = None
 
 
-class SpanRecord(BaseModel):
-    """An annotated span on a sentence's ``text``."""
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The one span type every layer takes and returns (converted at the edges: Label Studio
+    results, submission lines, pass files, packed storage, Arrow rows).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``[start, end)`` in code points of the text it belongs to; ``label`` a schema label name;
+    ``type`` one of the label's types (``None`` for labels without types). Equality is on these
+    four; ``figure`` (the normalised value, unit and qualifier of a normalised label's text) is
+    derived data that travels along when a step computed it.
+    """
 
-    start: int = Field(ge=0)
-    end: int = Field(gt=0)
+    start: int
+    end: int
     label: str
     type: str | None = None
-    text: str
+    figure: FigureValue | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[int, int, int, int]:
+        """Sort key in schema order: start, end, label index, type index (-1: none)."""
+        return (
+            self.start,
+            self.end,
+            LABEL_INDEX[self.label],
+            -1 if self.type is None else TYPE_INDEX[self.type],
+        )
+
+    def overlaps(self, other: Span) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+class FigureValue(NamedTuple):
+    """A figure's text normalised (see ``chainpolicy.contract.figures``); None where unreadable."""
+
+    value: str | None
+    unit: str | None
+    qualifier: str | None
+
+
+def sorted_spans(spans: Iterable[Span]) -> list[Span]:
+    return sorted(spans, key=lambda span: span.key)
 
 
 class ArticleRecord(BaseModel):

@@ -12,10 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from chainpolicy.dataset.build import BuildResult, StrictFailure, refused_report_dir
-from chainpolicy.dataset.features import STATUSES, VOTE_STATUSES, tag_names
+from chainpolicy.dataset.features import tag_names
 from chainpolicy.errors import InputError
-from chainpolicy.records import SentenceRecord
-from chainpolicy.validate.synthetic import Span, annotation, prediction, task
+from chainpolicy.records import SentenceRecord, Span
+from chainpolicy.schema import STATUSES, VOTE_STATUSES
+from chainpolicy.validate.synthetic import annotation, prediction, task
 
 A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
 B = "4f7741a2ad09df20-p002-s01"  # 今年6月,工信部等部門聯合印發《關于...指導意見》,... (traditional)

@@ -19,9 +19,9 @@ import pytest
 
 from chainpolicy.dataset.build import BuildResult
 from chainpolicy.errors import InputError
-from chainpolicy.records import SentenceRecord
+from chainpolicy.records import SentenceRecord, Span
 from chainpolicy.validate.export import timestamp_micros
-from chainpolicy.validate.synthetic import Span, annotation, prediction, task
+from chainpolicy.validate.synthetic import annotation, prediction, task
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from huggingface_hub import DatasetCard
 
 from chainpolicy.dataset.build import BuildInputs, BuildResult, build
 from chainpolicy.dataset.card import MARKER
-from chainpolicy.dataset.features import CONFIGS
+from chainpolicy.dataset.configs import CONFIG_NAMES as CONFIGS
 from chainpolicy.dataset.source import CorpusSource
 from chainpolicy.errors import InputError
 from chainpolicy.paths import annotations_dir, dataset_dir, repo_root

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chainpolicy.dataset.build import BuildResult
-from chainpolicy.dataset.features import CONFIGS
+from chainpolicy.dataset.configs import CONFIG_NAMES as CONFIGS
 from chainpolicy.schema import LABEL_NAMES
 
 _READER = """

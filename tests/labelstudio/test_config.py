@@ -4,13 +4,8 @@ import xml.etree.ElementTree as ET
 
 from label_studio_sdk.label_interface import LabelInterface
 
-from chainpolicy.labelstudio.config import (
-    CONFIG_FILE,
-    NEXT_KEY,
-    PREV_KEY,
-    TITLE_KEY,
-    label_config,
-)
+from chainpolicy.contract.taskdata import NEXT_KEY, PREV_KEY, TITLE_KEY, task_data
+from chainpolicy.labelstudio.config import CONFIG_FILE, label_config
 from chainpolicy.labelstudio.tasks import prediction
 from chainpolicy.paths import annotations_dir
 from chainpolicy.schema import (
@@ -18,10 +13,12 @@ from chainpolicy.schema import (
     LABELS,
     LS_LABELS_NAME,
     LS_TEXT_NAME,
-    LS_TYPE_NAMES,
+    TYPE_CONTROLS,
     types_for,
 )
-from chainpolicy.validate.taskdata import task_data
+
+# label -> the name of its per-region type control
+LS_TYPE_NAMES = {label: control for control, label in TYPE_CONTROLS.items()}
 
 
 def test_committed_config_is_the_generated_one() -> None:

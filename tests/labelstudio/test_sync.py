@@ -17,13 +17,13 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from chainpolicy.annotation_pass import ResolvedSpan
+from chainpolicy.contract.results import region_results
+from chainpolicy.contract.taskdata import TEXT_HASH_KEY
 from chainpolicy.corpus import load_corpus
 from chainpolicy.errors import ChainpolicyError
 from chainpolicy.labelstudio import server
 from chainpolicy.labelstudio.client import connect, health
 from chainpolicy.labelstudio.config import label_config
-from chainpolicy.labelstudio.results import Span, region_results
 from chainpolicy.labelstudio.sync import (
     ensure_user,
     existing_tasks,
@@ -32,9 +32,10 @@ from chainpolicy.labelstudio.sync import (
     pull,
     push,
 )
-from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY, make_tasks
+from chainpolicy.labelstudio.tasks import make_tasks
 from chainpolicy.paths import repo_root
 from chainpolicy.prelabel import MODEL_VERSION
+from chainpolicy.records import Span
 from chainpolicy.schema import ANNOTATED_ROLES
 from chainpolicy.validate.export import LSDraft, LSPrediction, iter_tasks
 
@@ -76,10 +77,12 @@ def test_push_twice_annotate_as_two_users_cancel_and_pull(
     # Two users: one through an offline pass, one directly through the API; one cancels.
     record_text = next(t["data"]["text"] for t in tasks if t["data"]["sentence_id"] == A)
     start = record_text.index("江苏省")
-    spans = [ResolvedSpan(start=start, end=start + 3, label="entity", type="LOC", text="江苏省")]
-    made = import_pass(client, "round trip", "ann1@example.org", {A: spans})
+    spans = [Span(start, start + 3, "entity", "LOC")]
+    texts = {A: record_text}
+    made = import_pass(client, "round trip", "ann1@example.org", {A: spans}, texts)
     assert made.created == 1
-    assert import_pass(client, "round trip", "ann1@example.org", {A: spans}).skipped_existing == 1
+    again = import_pass(client, "round trip", "ann1@example.org", {A: spans}, texts)
+    assert again.skipped_existing == 1
     second = ensure_user(client, "ann2@example.org")
     task_ids = {
         t.data["sentence_id"]: t.id for t in client.tasks.list(project=project.id, fields="all")
@@ -232,14 +235,13 @@ def test_changed_sentence_is_reported_not_duplicated(ls_env: server.Server) -> N
     # A pass resolved against another text is not entered: its offsets would land elsewhere.
     ids = [t["data"]["sentence_id"] for t in tasks]
     texts = {sid: t["data"]["text"] for sid, t in zip(ids, tasks, strict=True)}
-    first = texts[ids[0]]
-    moved = ResolvedSpan(start=0, end=2, label="claim", type=None, text=first[1:3])
+    moved = Span(0, 2, "claim")
     report = import_pass(
         client,
         "changes",
         "ann3@example.org",
         {ids[0]: [moved], ids[2]: [], ids[3]: [], "no-such-sentence": []},
-        {**texts, ids[3]: texts[ids[3]] + "。"},
+        {**texts, ids[0]: "前" + texts[ids[0]], ids[3]: texts[ids[3]] + "。"},
     )
     assert (report.created, report.changed, report.missing_tasks) == (
         1,

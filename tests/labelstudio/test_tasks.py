@@ -4,23 +4,27 @@ import hashlib
 
 import pytest
 
+from chainpolicy.contract.regions import check_annotation
+from chainpolicy.contract.taskdata import (
+    ARTICLE_ID_KEY,
+    NEXT_KEY,
+    PREV_KEY,
+    TEXT_HASH_KEY,
+    TITLE_KEY,
+    task_ref,
+)
 from chainpolicy.corpus import load_corpus
 from chainpolicy.corpus.titles import context_title
 from chainpolicy.errors import ChainpolicyError
-from chainpolicy.labelstudio.config import NEXT_KEY, PREV_KEY, TITLE_KEY
-from chainpolicy.labelstudio.results import Span
 from chainpolicy.labelstudio.tasks import (
     ROLE_KEY,
-    TEXT_HASH_KEY,
     checked_prediction,
     make_tasks,
     prediction,
 )
 from chainpolicy.prelabel import MODEL_VERSION, predict
-from chainpolicy.records import SentenceRecord
-from chainpolicy.schema import ANNOTATED_ROLES, LS_LABELS_NAME, LS_TYPE_NAMES
-from chainpolicy.validate.regions import check_annotation
-from chainpolicy.validate.taskdata import ARTICLE_ID_KEY, task_ref
+from chainpolicy.records import SentenceRecord, Span
+from chainpolicy.schema import ANNOTATED_ROLES, LS_LABELS_NAME, TYPE_CONTROLS
 
 
 def test_one_task_per_annotatable_sentence_with_context_and_predictions() -> None:
@@ -126,10 +130,11 @@ def test_predictions_on_astral_text_are_code_point_offsets(record: SentenceRecor
     assert labels and len(labels) == len(spans)
     for result, span in zip(labels, spans, strict=True):
         value = result["value"]
-        assert text[value["start"] : value["end"]] == value["text"] == span.text
+        assert (value["start"], value["end"]) == (span.start, span.end)
+        assert text[span.start : span.end] == value["text"]
     # Each typed region has its type as a choices result with the same region id.
-    ids = {r["id"] for r in labels if r["value"]["labels"][0] in LS_TYPE_NAMES}
-    typed = {r["id"] for r in made["result"] if r["from_name"] in LS_TYPE_NAMES.values()}
+    ids = {r["id"] for r in labels if r["value"]["labels"][0] in TYPE_CONTROLS.values()}
+    typed = {r["id"] for r in made["result"] if r["from_name"] in TYPE_CONTROLS}
     assert ids == typed
     assert not check_annotation(made["result"], text).rejected
 

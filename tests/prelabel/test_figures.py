@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainpolicy.prelabel.figures import find_figures, normalise
+from chainpolicy.contract.figures import normalise
+from chainpolicy.prelabel.figures import find_figures
 
 # (sentence fragment from sources/*, expected figure text, type, value, unit, qualifier)
 CASES = [
@@ -51,9 +52,7 @@ CASES = [
 def test_finds_types_and_normalises(
     text: str, chunk: str, type_: str, value: str, unit: str | None, qualifier: str | None
 ) -> None:
-    found = [
-        (text[f.start : f.end], f.type, f.value, f.unit, f.qualifier) for f in find_figures(text)
-    ]
+    found = [(text[f.start : f.end], f.type, *f.figure) for f in find_figures(text) if f.figure]
     assert (chunk, type_, value, unit, qualifier) in found
     assert normalise(chunk) == (value, unit, qualifier)
 

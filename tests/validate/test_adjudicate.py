@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from chainpolicy.records import Span
 from chainpolicy.validate.adjudicate import Vote, adjudicate, one_per_annotator
 
-X = (0, 3, 0, 1)  # start, end, label index, type index
-Y = (5, 8, 1, 5)
-Z = (10, 14, 2, -1)
+X = Span(0, 3, "entity", "LOC")
+Y = Span(5, 8, "figure", "DATE")
+Z = Span(10, 14, "claim")
 
 
 def vote(

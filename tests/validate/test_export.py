@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from chainpolicy.contract.results import LSResult, parse_result
 from chainpolicy.corpus import load_sentences
 from chainpolicy.errors import InputError
+from chainpolicy.records import Span
 from chainpolicy.validate import export
-from chainpolicy.validate.export import LSDraft, LSResult, iter_tasks, parse_result
-from chainpolicy.validate.synthetic import Span, annotation, prediction, task, write_export
+from chainpolicy.validate.export import LSDraft, iter_tasks
+from chainpolicy.validate.synthetic import annotation, prediction, task, write_export
 
 # Real sentences from sources/000_02dec154e1ac7468.txt, plus one with an astral character.
 TEXT = (
@@ -86,24 +88,6 @@ def test_drafts_are_read_as_bare_ids_or_in_full(tmp_path: Path) -> None:
     assert first.drafts == [17]
     (draft,) = second.drafts
     assert isinstance(draft, LSDraft) and (draft.id, draft.result) == (18, full)
-
-
-def test_a_bare_id_draft_is_counted_as_a_draft_with_no_results(tmp_path: Path) -> None:
-    from chainpolicy.validate.collect import Collector
-    from chainpolicy.validate.index import SentenceIndex
-    from chainpolicy.validate.store import AnnotationStore
-
-    path, full = _draft_export(tmp_path)
-    index = SentenceIndex.build(load_sentences(), "corpus")
-    store = AnnotationStore(tmp_path / "store.sqlite")
-    with open(tmp_path / "quarantine.jsonl", "w", encoding="utf-8") as quarantine:
-        collector = Collector(index, store, quarantine)
-        collector.read(path, 0)
-    (summary,) = collector.exports
-    assert (summary.tasks, summary.drafts, summary.results) == (2, 2, len(full))
-    assert collector.results_read == len(full)
-    assert dict(collector.outcomes) == {"excluded_draft": len(full)}
-    assert collector.annotations.submitted == 0
 
 
 def test_astral_offsets_are_code_points(tmp_path: Path) -> None:
@@ -208,7 +192,7 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
 
 def test_reads_an_export_captured_from_a_real_server() -> None:
     """tests/fixtures/ls_export_small.json, made by scripts/capture_ls_fixture.py."""
-    from chainpolicy.validate.regions import check_annotation
+    from chainpolicy.contract.regions import check_annotation
 
     tasks = {t.data["sentence_id"]: t for t in iter_tasks(FIXTURE)}
     a = tasks["02dec154e1ac7468-p001-s02"]
@@ -220,4 +204,4 @@ def test_reads_an_export_captured_from_a_real_server() -> None:
     checked = check_annotation(b_ann.result, tasks["4f7741a2ad09df20-p002-s01"].data["text"])
     # The label result is quarantined; its type choice then has no region: quarantined too.
     assert [r.reason for r in checked.rejected] == ["wrong_from_name", "orphan_type"]
-    assert [(r.label, r.type) for r in checked.regions] == [("entity", "WORK")]
+    assert [(r.label, r.type) for r in checked.spans] == [("entity", "WORK")]

@@ -1,7 +1,8 @@
 """The corpus pipeline: raw source -> repaired, structured, segmented sentence records.
 
-Steps run in a fixed order on a ``Rope`` so every character keeps its raw provenance:
-errata -> mis-decoded runs -> pinyin glosses -> footnotes -> lines/roles -> sentences.
+Repairs run in a fixed order on a ``Rope`` so every character keeps its raw provenance (the
+table in ``corpus.repairs``: errata -> mis-decoded runs -> pinyin glosses -> footnotes), then
+lines get their roles and are split into sentences.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chainpolicy.corpus import errata as errata_mod
-from chainpolicy.corpus import footnotes, glosses, mojibake, roles, segment
+from chainpolicy.corpus import footnotes, mojibake, repairs, roles, segment
 from chainpolicy.corpus.manifest import ArticleSource, load, read_source
-from chainpolicy.corpus.rope import Change, Edit, Piece, Rope
+from chainpolicy.corpus.rope import Change, Edit, Rope
 from chainpolicy.corpus.scriptview import to_hans
 from chainpolicy.errors import InputError
 from chainpolicy.records import ArticleRecord, SentenceRecord
-
-REPAIR_KINDS = ("erratum", "mojibake", "pinyin_gloss", "footnote_moved")
 
 
 @dataclass
@@ -34,8 +33,7 @@ class ArticleBuild:
 
     @property
     def repair_counts(self) -> dict[str, int]:
-        counts = Counter(change.kind for change in self.changes)
-        return {kind: counts.get(kind, 0) for kind in REPAIR_KINDS}
+        return repairs.counts(self.changes)
 
     def article_record(self) -> ArticleRecord:
         return ArticleRecord(
@@ -54,45 +52,11 @@ class ArticleBuild:
 
 
 def repair(source: ArticleSource, raw: str, errata: list[Edit]) -> ArticleBuild:
-    """Text repair (raw text is never modified; each step is an edit on the rope)."""
-    rope = Rope.from_raw(raw)
-    changes: list[Change] = []
-    rope, log = rope.apply(errata)
-    changes += log
-
-    realigned = []
-    for run in mojibake.find_runs(rope.text):
-        fixed = mojibake.realign(run.text)
-        if fixed is not None:
-            realigned.append(Edit(start=run.start, end=run.end, after=fixed, kind="mojibake"))
-    rope, log = rope.apply(realigned)
-    changes += log
-
-    rope, log = rope.apply(glosses.find(rope.text))
-    changes += log
-
-    notes = footnotes.find(rope.text)
-    moved = [rope.slice_pieces(note.start, note.end) for note in notes]
-    rope, log = rope.apply(
-        Edit(
-            start=n.anchor_start,
-            end=n.end,
-            after="",
-            kind="footnote_moved",
-            note=f"footnote ({n.number}) moved to its own record at the end of the article",
-        )
-        for n in notes
-    )
-    changes += log
-    # Footnotes go to the end of the article, one line each, verbatim from the raw text.
-    appended: list[Piece] = []
-    for pieces, change in zip(moved, log, strict=True):
-        appended += [Piece("\n", change.raw_start, change.raw_start, "footnote_separator"), *pieces]
-    if appended:
-        rope = rope.concat(appended)
-    build = ArticleBuild(source, raw, rope, changes)
-    build.unrepaired = mojibake.find_runs(rope.text)
-    _segment(build, notes, log)
+    """Text repair (the table in ``corpus.repairs``), then segmentation into records."""
+    state = repairs.run(raw, errata)
+    build = ArticleBuild(source, raw, state.rope, state.changes)
+    build.unrepaired = mojibake.find_runs(state.rope.text)
+    _segment(build, state.notes, state.moves)
     return build
 
 

@@ -7,44 +7,21 @@ ClassLabel names reach readers through the Parquet ``huggingface`` metadata and 
 
 from __future__ import annotations
 
-from typing import Final
-
 from datasets import ClassLabel, Features, List, Value
 
-from chainpolicy.schema import LABEL_NAMES, LABELS
-
-CONFIGS: Final = (
-    "default",
-    "zh_hans",
-    "char_bio",
-    "annotations",
-    "articles",
-    "machine_preannotations",
+from chainpolicy.schema import (
+    LABEL_NAMES,
+    LABELS_BY_NAME,
+    METHODS,
+    REPAIR_KINDS,
+    STATUSES,
+    VOTE_STATUSES,
 )
-
-# Why a record has the spans it has. "annotated_empty": annotated, nothing to mark.
-# "needs_review": an annotation of it lost results to quarantine, so it has no gold (appended
-# last so that the ids of the other statuses stay as they were).
-STATUSES: Final = (
-    "not_annotated",
-    "annotated",
-    "annotated_empty",
-    "not_annotatable",
-    "needs_review",
-)
-# The statuses whose spans are gold (a complete decision, possibly "nothing to mark").
-GOLD_STATUSES: Final = ("annotated", "annotated_empty")
-# How the gold spans were decided (see chainpolicy.validate.adjudicate).
-METHODS: Final = ("none", "single", "majority", "ground_truth")
-# Per-annotator config: did this annotation vote, or did a newer one of the annotator replace it.
-# "incomplete": some of its results were quarantined, so it is no vote (its sentence needs review
-# unless a newer annotation of the same annotator, or a complete ground truth, decides).
-VOTE_STATUSES: Final = ("counted", "superseded", "incomplete")
 
 
 def tag_names(label: str) -> list[str]:
     """BIO tags of one label layer: typed (B-ORG, I-ORG ...) for labels with types."""
-    spec = next(s for s in LABELS if s.name == label)
+    spec = LABELS_BY_NAME[label]
     kinds = spec.types or (spec.name,)
     return ["O", *(f"{prefix}-{kind}" for kind in kinds for prefix in ("B", "I"))]
 
@@ -141,7 +118,7 @@ def machine_features() -> Features:
     )
 
 
-def article_features(repair_kinds: tuple[str, ...]) -> Features:
+def article_features() -> Features:
     return Features(
         {
             "id": Value("string"),
@@ -154,21 +131,7 @@ def article_features(repair_kinds: tuple[str, ...]) -> Features:
             "text": Value("string"),
             "raw_chars": Value("int32"),
             "n_records": Value("int32"),
-            "repair_counts": {kind: Value("int32") for kind in repair_kinds},
+            "repair_counts": {kind: Value("int32") for kind in REPAIR_KINDS},
             "split": Value("string"),
         }
     )
-
-
-def features_for(config: str, repair_kinds: tuple[str, ...]) -> Features:
-    if config in ("default", "zh_hans"):
-        return sentence_features()
-    if config == "char_bio":
-        return char_bio_features()
-    if config == "annotations":
-        return annotation_features()
-    if config == "articles":
-        return article_features(repair_kinds)
-    if config == "machine_preannotations":
-        return machine_features()
-    raise KeyError(config)

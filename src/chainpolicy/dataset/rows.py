@@ -1,4 +1,8 @@
-"""Rows of each config from one sentence record and its decided spans."""
+"""Rows of each config from one sentence record and its spans (pure; no I/O).
+
+Spans become Arrow-ready tuples (``SpanRow``) here: the label as its ClassLabel id, the text
+slice, and for normalised labels (schema policy) the figure's value, unit and qualifier.
+"""
 
 from __future__ import annotations
 
@@ -9,50 +13,48 @@ from typing import Any
 
 import pyarrow as pa
 
+from chainpolicy.contract.figures import normalise
 from chainpolicy.corpus.scriptview import ScriptMap
-from chainpolicy.dataset.features import STATUSES, char_bio_features, tag_names
-from chainpolicy.dataset.figures import normalise
+from chainpolicy.dataset.features import char_bio_features, tag_names
 from chainpolicy.dataset.writer import SpanRow, char_list_array, tag_list_array
-from chainpolicy.records import SentenceRecord
-from chainpolicy.schema import LABEL_NAMES, all_type_names
-from chainpolicy.validate.adjudicate import SpanKey
+from chainpolicy.records import FigureValue, SentenceRecord, Span
+from chainpolicy.schema import LABEL_INDEX, LABEL_NAMES, LABELS, STATUSES
 
-TYPE_NAMES = all_type_names()
-_FIGURE = LABEL_NAMES.index("figure")
+_NONE = FigureValue(None, None, None)
 # B tag id of (label, type) in its layer's tag list; the I tag id is one more.
-_B_TAG: dict[tuple[int, int], int] = {}
-for _label, _name in enumerate(LABEL_NAMES):
-    _tags = tag_names(_name)
-    for _type, _type_name in enumerate(TYPE_NAMES):
-        if f"B-{_type_name}" in _tags:
-            _B_TAG[_label, _type] = _tags.index(f"B-{_type_name}")
-    _B_TAG[_label, -1] = _tags.index(f"B-{_name}") if f"B-{_name}" in _tags else -1
+_B_TAG: dict[tuple[str, str | None], int] = {}
+for _spec in LABELS:
+    _tags = tag_names(_spec.name)
+    for _type in _spec.types or (None,):
+        _B_TAG[_spec.name, _type] = _tags.index(f"B-{_type or _spec.name}")
+
+
+_NORMALISED = {spec.name: spec.normalised for spec in LABELS}
 
 
 @lru_cache(maxsize=4096)  # figure texts repeat; bounded so memory stays flat
-def _figure_fields(text: str) -> tuple[str | None, str | None, str | None]:
+def _normalised(text: str) -> FigureValue:
     return normalise(text)
 
 
-def span_rows(text: str, spans: Sequence[SpanKey]) -> list[SpanRow]:
+def span_rows(text: str, spans: Sequence[Span]) -> list[SpanRow]:
     rows: list[SpanRow] = []
-    for start, end, label, type_ in spans:
-        chunk = text[start:end]
-        value, unit, qualifier = _figure_fields(chunk) if label == _FIGURE else (None, None, None)
-        type_name = TYPE_NAMES[type_] if type_ >= 0 else None
-        rows.append((start, end, label, type_name, chunk, value, unit, qualifier))
+    for span in spans:
+        chunk = text[span.start : span.end]
+        figure = _normalised(chunk) if _NORMALISED[span.label] else _NONE
+        rows.append((span.start, span.end, LABEL_INDEX[span.label], span.type, chunk, *figure))
     return rows
 
 
-def project_spans(record: SentenceRecord, spans: Sequence[SpanKey]) -> list[SpanKey]:
+def project_spans(record: SentenceRecord, spans: Sequence[Span]) -> list[Span]:
     """Spans on ``text`` moved onto ``text_hans`` (identity where OpenCC kept the length)."""
     if not spans or len(record.text) == len(record.text_hans):
         return list(spans)
     mapping = ScriptMap(record.text, record.text_hans)
     out = []
-    for start, end, label, type_ in spans:
-        new_start, new_end = mapping.to_dst(start, end)
-        out.append((new_start, new_end, label, type_))
+    for span in spans:
+        start, end = mapping.to_dst(span.start, span.end)
+        out.append(Span(start, end, span.label, span.type))
     return out
 
 
@@ -97,22 +99,24 @@ class CharBioBuffer:
     texts: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     # per layer: (row number, start, end, B tag id)
-    layers: list[list[tuple[int, int, int, int]]] = field(
-        default_factory=lambda: [[] for _ in LABEL_NAMES]
+    layers: dict[str, list[tuple[int, int, int, int]]] = field(
+        default_factory=lambda: {name: [] for name in LABEL_NAMES}
     )
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, record: SentenceRecord, spans: Sequence[SpanKey], status: str) -> None:
+    def add(self, record: SentenceRecord, spans: Sequence[Span], status: str) -> None:
         row = len(self.ids)
         self.ids.append(record.id)
         self.articles.append(record.article_id)
         self.scripts.append(record.script)
         self.texts.append(record.text)
         self.statuses.append(STATUSES.index(status))
-        for start, end, label, type_ in spans:
-            self.layers[label].append((row, start, end, _B_TAG[label, type_]))
+        for span in spans:
+            self.layers[span.label].append(
+                (row, span.start, span.end, _B_TAG[span.label, span.type])
+            )
 
     def table(self) -> pa.Table:
         schema = char_bio_features().arrow_schema
@@ -122,10 +126,7 @@ class CharBioBuffer:
             "article_id": pa.array(self.articles, pa.string()),
             "script": pa.array(self.scripts, pa.string()),
             "chars": char_list_array(self.texts),
-            **{
-                f"{name}_tags": tag_list_array(lengths, self.layers[label])
-                for label, name in enumerate(LABEL_NAMES)
-            },
+            **{f"{name}_tags": tag_list_array(lengths, self.layers[name]) for name in LABEL_NAMES},
             "annotation_status": pa.array(self.statuses, pa.int64()),
         }
         return pa.Table.from_arrays([columns[n] for n in schema.names], schema=schema)
@@ -133,5 +134,5 @@ class CharBioBuffer:
     def clear(self) -> None:
         for column in (self.ids, self.articles, self.scripts, self.texts, self.statuses):
             column.clear()
-        for layer in self.layers:
+        for layer in self.layers.values():
             layer.clear()

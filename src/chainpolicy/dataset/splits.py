@@ -31,10 +31,9 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chainpolicy import atomic
+from chainpolicy.contract.layout import SPLITS, Split
 from chainpolicy.errors import InputError, describe_validation, utf8_lines
 
-Split = Literal["train", "validation", "test"]
-SPLITS: Final[tuple[Split, ...]] = ("train", "validation", "test")
 TEST_SHARE: Final = 0.15
 VALIDATION_SHARE: Final = 0.15
 TARGET_SHARE: Final[Mapping[Split, float]] = {

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
+from chainpolicy.contract.layout import data_path
+
 BATCH_ROWS: Final = 1024
 # Article rows carry whole articles: a batch also ends at this many characters of text, so the
 # buffer stays small whatever the rows hold (and the cut points depend only on the data).
@@ -28,11 +30,9 @@ _WRITE_OPTIONS: Final[dict[str, Any]] = {
     "use_dictionary": True,
 }
 
+# A span as the Arrow struct of the span feature: start, end, label id, type, text, value, unit,
+# qualifier. Spans become these tuples only here, at the Parquet edge.
 SpanRow = tuple[int, int, int, str | None, str, str | None, str | None, str | None]
-
-
-def data_path(config: str, split: str) -> str:
-    return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
 class SplitWriter:

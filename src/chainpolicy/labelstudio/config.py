@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from chainpolicy.contract.taskdata import NEXT_KEY, PREV_KEY, TITLE_KEY
 from chainpolicy.schema import (
     LABELS,
     LS_LABELS_NAME,
     LS_TEXT_NAME,
-    LS_TYPE_NAMES,
     TYPE_DESCRIPTIONS,
 )
 
 CONFIG_FILE = "label_config.xml"
-# Task data keys shown as context (see ``labelstudio.tasks``).
-TITLE_KEY = "title"
-PREV_KEY = "prev_text"
-NEXT_KEY = "next_text"
 
 
 def label_config() -> str:
@@ -48,12 +44,12 @@ def label_config() -> str:
     ET.SubElement(box, "Text", name=LS_TEXT_NAME, value=f"${LS_TEXT_NAME}", granularity="symbol")
     ET.SubElement(ET.SubElement(view, "View", context), "Header", value=f"${NEXT_KEY}", size="6")
     for spec in LABELS:
-        if not spec.types:
+        if spec.type_control is None:
             continue
         choices = ET.SubElement(
             view,
             "Choices",
-            name=LS_TYPE_NAMES[spec.name],
+            name=spec.type_control,
             toName=LS_TEXT_NAME,
             perRegion="true",
             choice="single",

@@ -22,17 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chainpolicy import atomic
+from chainpolicy.contract.results import region_results
+from chainpolicy.contract.taskdata import SENTENCE_ID_KEY, TEXT_HASH_KEY
 from chainpolicy.errors import ChainpolicyError
 from chainpolicy.labelstudio.client import describe
-from chainpolicy.labelstudio.results import Span, region_results
-from chainpolicy.labelstudio.tasks import TEXT_HASH_KEY
+from chainpolicy.records import Span
 from chainpolicy.schema import LS_TEXT_NAME
-from chainpolicy.validate.taskdata import SENTENCE_ID_KEY
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
-    from chainpolicy.annotation_pass import ResolvedSpan
 
 BATCH = 200
 EXPORT_POLL = 1.0
@@ -189,15 +188,14 @@ def import_pass(
     client: LabelStudio,
     title: str,
     email: str,
-    resolved: Mapping[str, list[ResolvedSpan]],
-    texts: Mapping[str, str] | None = None,
+    resolved: Mapping[str, list[Span]],
+    texts: Mapping[str, str],
 ) -> ImportReport:
     """One annotation per sentence of the pass, by ``email`` (created as a user if missing).
 
     ``texts`` are the sentence texts the pass was resolved against: a task whose text differs
     (the sentence changed after the push) gets no annotation, since the offsets would land on
-    other characters; it is reported in ``changed``. Without ``texts`` each span's own text is
-    compared with the task text.
+    other characters; it is reported in ``changed``.
     """
     project = find_project(client, title)
     if project is None:
@@ -221,18 +219,11 @@ def import_pass(
         if task_id in done:
             report.skipped_existing += 1
             continue
-        expected = texts.get(sentence_id) if texts is not None else None
-        if (expected is not None and expected != text) or any(
-            text[s.start : s.end] != s.text for s in spans
-        ):
+        if texts.get(sentence_id) != text:
             report.changed.append(sentence_id)
             continue
         result = [
-            r
-            for n, s in enumerate(spans)
-            for r in region_results(
-                text, Span(s.start, s.end, s.label, s.type), f"u{user_id}r{n}", None
-            )
+            r for n, s in enumerate(spans) for r in region_results(text, s, f"u{user_id}r{n}", None)
         ]
         client.annotations.create(id=task_id, result=result, completed_by=user_id)
         report.created += 1

@@ -13,18 +13,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
+from chainpolicy.contract.regions import check_annotation
+from chainpolicy.contract.results import region_results
+from chainpolicy.contract.taskdata import (
+    NEXT_KEY,
+    PREV_KEY,
+    ROLE_KEY,
+    SCRIPT_KEY,
+    TEXT_HASH_KEY,
+    TITLE_KEY,
+    task_data,
+)
 from chainpolicy.corpus.titles import context_title
 from chainpolicy.errors import ChainpolicyError
-from chainpolicy.labelstudio.config import NEXT_KEY, PREV_KEY, TITLE_KEY
-from chainpolicy.labelstudio.results import Span, region_results
-from chainpolicy.records import SentenceRecord
+from chainpolicy.records import SentenceRecord, Span
 from chainpolicy.schema import ANNOTATED_ROLES
-from chainpolicy.validate.regions import check_annotation
-from chainpolicy.validate.taskdata import task_data
-
-TEXT_HASH_KEY = "text_sha1"
-ROLE_KEY = "role"
-SCRIPT_KEY = "script"
 
 
 def prediction(text: str) -> dict[str, Any]:
@@ -35,9 +38,7 @@ def prediction(text: str) -> dict[str, Any]:
     """
     from chainpolicy.prelabel import MODEL_VERSION, predict
 
-    return checked_prediction(
-        text, [Span(s.start, s.end, s.label, s.type) for s in predict(text)], MODEL_VERSION
-    )
+    return checked_prediction(text, predict(text), MODEL_VERSION)
 
 
 def checked_prediction(text: str, spans: Sequence[Span], model_version: str) -> dict[str, Any]:

@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Final, NamedTuple, Protocol
+from typing import Final
 
 from chainpolicy.corpus.scriptview import to_hans
+from chainpolicy.records import Span
+from chainpolicy.schema import CLAIM
 
 CLAIM_FIGURE_TYPES: Final = frozenset({"COUNT", "MONEY", "PERCENT", "RANK"})
 # 应 and 要 as modal verbs only: not in 应用, 供应, 相应 ..., 主要, 重要, 要素 ...
@@ -63,20 +65,6 @@ _OPENERS: Final = {
     "\u300a": "\u300b",
 }
 _CITATION = re.compile(r"(?:\[\d+(?:[,,\-–]\d+)*\])+$")  # [4], [1,2] at a clause's end
-
-
-class Claim(NamedTuple):
-    start: int
-    end: int
-
-
-class FigureLike(Protocol):
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def type(self) -> str: ...
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -123,7 +111,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
             return start, end
 
 
-def find_claims(text: str, figures: Sequence[FigureLike]) -> list[Claim]:
+def find_claims(text: str, figures: Sequence[Span]) -> list[Span]:
     out = []
     for start, end in clauses(text):
         if end - start < MIN_CLAUSE:
@@ -135,5 +123,5 @@ def find_claims(text: str, figures: Sequence[FigureLike]) -> list[Claim]:
         clause = to_hans(text[start:end])
         if EXHORTATION.search(clause) or FRAME.search(clause):
             continue
-        out.append(Claim(start, end))
+        out.append(Span(start, end, CLAIM))
     return out

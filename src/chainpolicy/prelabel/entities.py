@@ -40,12 +40,14 @@ import importlib.util
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 import ahocorasick
 from opencc import OpenCC
 
 from chainpolicy.corpus.scriptview import to_hans
+from chainpolicy.records import Span
+from chainpolicy.schema import ENTITY
 
 # Suffixes that name an organisation on their own, and those that also end ordinary words or
 # need a place to be a name (局 in 布局, 政府 in 设立政府). Simplified; traditional derived.
@@ -118,10 +120,12 @@ _LEVEL_SUFFIXES: Final = (
 )
 
 
-class Entity(NamedTuple):
-    start: int
-    end: int
-    type: str
+def _entity(start: int, end: int, type_: str) -> Span:
+    return Span(start, end, ENTITY, type_)
+
+
+def _by_position(span: Span) -> tuple[int, int, str]:
+    return span.start, span.end, span.type or ""
 
 
 @lru_cache(maxsize=1)
@@ -189,7 +193,7 @@ def _known() -> ahocorasick.Automaton:
     )
 
 
-def _longest_first(text: str, automaton: ahocorasick.Automaton) -> list[Entity]:
+def _longest_first(text: str, automaton: ahocorasick.Automaton) -> list[Span]:
     """Aho-Corasick matches, longest first, non-overlapping, in text order."""
     found = [(end + 1 - length, end + 1, type_) for end, (length, type_) in automaton.iter(text)]
     found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
@@ -199,33 +203,33 @@ def _longest_first(text: str, automaton: ahocorasick.Automaton) -> list[Entity]:
         if any(taken[start:end]):
             continue
         taken[start:end] = [True] * (end - start)
-        out.append(Entity(start, end, type_))
-    return sorted(out)
+        out.append(_entity(start, end, type_))
+    return sorted(out, key=_by_position)
 
 
-def find_places(text: str) -> list[Entity]:
+def find_places(text: str) -> list[Span]:
     return _longest_first(text, _places()) if text else []
 
 
-def find_known(text: str) -> list[Entity]:
+def find_known(text: str) -> list[Span]:
     return _longest_first(text, _known()) if text else []
 
 
-def find_works(text: str) -> list[Entity]:
+def find_works(text: str) -> list[Span]:
     return [
-        Entity(m.start() + 1, m.end() - 1, "WORK")
+        _entity(m.start() + 1, m.end() - 1, "WORK")
         for m in re.finditer(r"《([^《》]+)》", text)
         if m.group(1).strip() == m.group(1)
     ]
 
 
-def find_products(text: str) -> list[Entity]:
+def find_products(text: str) -> list[Span]:
     """Quoted names of chains, platforms and systems: “梧桐链”, “航运存证平台”."""
     out = []
     for m in re.finditer(rf"[“「]([^“”「」\s,,。;;]{{2,{MAX_PRODUCT}}})[”」]", text):
         name = to_hans(m.group(1))
         if name.endswith(PRODUCT_ENDINGS) and len(name) > 2:
-            out.append(Entity(m.start() + 1, m.end() - 1, "PRODUCT"))
+            out.append(_entity(m.start() + 1, m.end() - 1, "PRODUCT"))
     return out
 
 
@@ -254,8 +258,8 @@ def _after_clause_words(window: str) -> int:
 _GENERIC = re.compile("(?:" + "|".join(GENERIC_WORDS) + ")+")
 
 
-def find_orgs(text: str, places: list[Entity]) -> list[Entity]:
-    out: list[Entity] = []
+def find_orgs(text: str, places: list[Span]) -> list[Span]:
+    out: list[Span] = []
     floor = 0  # an organisation never reaches into the previous one
     for match in _org_pattern().finditer(text):
         end = match.end()
@@ -275,7 +279,7 @@ def find_orgs(text: str, places: list[Entity]) -> list[Entity]:
         if anchors:
             start = min(anchors)
         if out and start == out[-1].end == floor:
-            out[-1] = Entity(out[-1].start, end, "ORG")  # rule 4e: 人民政府 + 办公厅
+            out[-1] = _entity(out[-1].start, end, "ORG")  # rule 4e: 人民政府 + 办公厅
             floor = end
             continue
         body = to_hans(text[start : match.start()])
@@ -288,7 +292,7 @@ def find_orgs(text: str, places: list[Entity]) -> list[Entity]:
             or _GENERIC.fullmatch(body)
         ):
             continue
-        out.append(Entity(start, end, "ORG"))
+        out.append(_entity(start, end, "ORG"))
         floor = end
     return out
 
@@ -303,7 +307,7 @@ _NOT_SUFFIX: Final = frozenset(
 )
 
 
-def find_entities(text: str) -> list[Entity]:
+def find_entities(text: str) -> list[Span]:
     """All entity pre-annotations of ``text``, non-overlapping, by the precedence above."""
     places = find_places(text)
     # Works first (their brackets are explicit), then the longest name wins; on a tie the
@@ -311,11 +315,11 @@ def find_entities(text: str) -> list[Entity]:
     rules = [*find_known(text), *find_products(text), *find_orgs(text, places), *places]
     ranked = sorted(enumerate(rules), key=lambda p: (p[1].start - p[1].end, p[0]))
     candidates = (*find_works(text), *(entity for _, entity in ranked))
-    chosen: list[Entity] = []
+    chosen: list[Span] = []
     taken = [False] * len(text)
     for entity in candidates:
         if any(taken[entity.start : entity.end]):
             continue
         taken[entity.start : entity.end] = [True] * (entity.end - entity.start)
         chosen.append(entity)
-    return sorted(chosen)
+    return sorted(chosen, key=_by_position)

@@ -28,10 +28,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-SpanKey = tuple[int, int, int, int]  # start, end, label index, type index (-1 = no type)
-Method = Literal["none", "single", "majority", "ground_truth"]
+from chainpolicy.records import Span, sorted_spans
+from chainpolicy.schema import METHODS
+
+Method = str  # one of schema.METHODS
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class Vote:
     annotator: int | None
     ground_truth: bool
     recency: int  # microseconds since the epoch of updated_at (created_at); -1 if unknown
-    spans: tuple[SpanKey, ...]
+    spans: tuple[Span, ...]
     complete: bool = True  # False: some of its results were quarantined (rule 5)
 
     @property
@@ -59,10 +60,14 @@ class Vote:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    spans: tuple[SpanKey, ...]
+    spans: tuple[Span, ...]  # the gold spans, in schema order
     method: Method
     n_annotators: int
     needs_review: bool = False  # rule 5: no gold, the sentence needs review
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown adjudication method {self.method!r}")
 
     @property
     def adjudicated(self) -> bool:
@@ -91,14 +96,14 @@ def adjudicate(votes: Sequence[Vote]) -> Decision:
         truth = max(truths, key=lambda v: v.order)
         if not truth.complete:
             return Decision((), "none", n, needs_review=True)
-        return Decision(tuple(sorted(truth.spans)), "ground_truth", n)
+        return Decision(tuple(sorted_spans(truth.spans)), "ground_truth", n)
     if not all(v.complete for v in votes):
         return Decision((), "none", n, needs_review=True)
     if n == 1:
-        return Decision(tuple(sorted(votes[0].spans)), "single", 1)
+        return Decision(tuple(sorted_spans(votes[0].spans)), "single", 1)
     counts = Counter(key for vote in votes for key in set(vote.spans))
     latest = set(max(votes, key=lambda v: v.order).spans)
     gold = [
         key for key, count in counts.items() if 2 * count > n or (2 * count == n and key in latest)
     ]
-    return Decision(tuple(sorted(gold)), "majority", n)
+    return Decision(tuple(sorted_spans(gold)), "majority", n)

@@ -4,8 +4,8 @@ An export is one JSON array of tasks and reaches gigabytes on big projects, so i
 whole: ``iter_tasks`` decodes it task by task from fixed-size chunks. The reader is strict about
 the shape of tasks and annotations (a wrong shape is an ``InputError`` naming the file, the task
 index and the byte position) and lenient about results: ``LSAnnotation.result`` keeps the raw
-items, which ``parse_result`` validates one by one so that a malformed result is quarantined with
-a reason instead of stopping the build. Unknown extra fields are tolerated everywhere (Label
+items, which ``contract.regions`` validates one by one so that a malformed result is quarantined
+with a reason instead of stopping the build. Unknown extra fields are tolerated everywhere (Label
 Studio adds fields between versions).
 """
 
@@ -20,39 +20,12 @@ from typing import Annotated, Any, BinaryIO, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from chainpolicy.errors import InputError, describe_validation, short
+from chainpolicy.errors import InputError, short
 
 _TOLERANT = ConfigDict(extra="allow")
 # Ids are stored as SQLite integers (signed 64 bit) and must be real JSON integers: "3", 3.0 or
 # true are not ids (pydantic's lax mode would coerce them).
 Id = Annotated[StrictInt, Field(ge=0, lt=2**63)]
-# Offsets likewise: a coerced "3" would pass every span rule and publish a span nobody made.
-Offset = StrictInt
-
-
-class LSValue(BaseModel):
-    """``result.value`` of a span region (``labels``) or of its per-region ``choices``."""
-
-    model_config = _TOLERANT
-
-    start: Offset | None = None
-    end: Offset | None = None
-    text: str | None = None
-    labels: list[str] | None = None
-    choices: list[str] | None = None
-
-
-class LSResult(BaseModel):
-    """One result: a labelled region, or the per-region type chosen for it (same ``id``)."""
-
-    model_config = _TOLERANT
-
-    id: str | None = None
-    from_name: str
-    to_name: str
-    type: str
-    value: LSValue
-    origin: str | None = None  # only the web UI sets it (manual / prediction / prediction-changed)
 
 
 class LSUser(BaseModel):
@@ -136,14 +109,6 @@ class LSTask(BaseModel):
     annotations: list[LSAnnotation] = Field(default_factory=list)
     drafts: list[LSDraft | Id] = Field(default_factory=list)  # ids unless asked in full
     predictions: list[LSPrediction | int] = Field(default_factory=list)  # ids in sync exports
-
-
-def parse_result(raw: object) -> LSResult | str:
-    """The validated result, or a short description of what is wrong with it."""
-    try:
-        return LSResult.model_validate(raw)
-    except ValidationError as exc:
-        return describe_validation(exc, "result")
 
 
 _CHUNK = 1 << 22  # 4 MiB of the file per read

@@ -14,20 +14,37 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-SPAN_FIELDS = 5  # start, end, label index, type index (-1: none), results it accounts for
-PackedSpan = tuple[int, int, int, int, int]
+from chainpolicy.contract.regions import Region
+from chainpolicy.records import Span
+from chainpolicy.schema import LABEL_NAMES, TYPE_NAMES
+
+# Per region: start, end, label index, type index (-1: none), results it accounts for. The
+# schema's codec turns names into these indices here, at the storage edge.
+_FIELDS = 5
 
 
-def pack(spans: Sequence[PackedSpan]) -> bytes:
-    return array("i", [v for span in spans for v in span]).tobytes()
+def pack(regions: Sequence[Region]) -> bytes:
+    values = array("i")
+    for region in regions:
+        span = region.span
+        values.extend((*span.key, region.n_results))
+    return values.tobytes()
 
 
-def unpack(blob: bytes) -> list[PackedSpan]:
+def unpack(blob: bytes) -> list[Region]:
     values = array("i")
     values.frombytes(blob)
     return [
-        (values[i], values[i + 1], values[i + 2], values[i + 3], values[i + 4])
-        for i in range(0, len(values), SPAN_FIELDS)
+        Region(
+            Span(
+                values[i],
+                values[i + 1],
+                LABEL_NAMES[values[i + 2]],
+                TYPE_NAMES[values[i + 3]] if values[i + 3] >= 0 else None,
+            ),
+            values[i + 4],
+        )
+        for i in range(0, len(values), _FIELDS)
     ]
 
 
@@ -40,8 +57,17 @@ class StoredAnnotation:
     recency: int
     task_id: int
     export: int
-    spans: list[PackedSpan]
+    regions: list[Region]
     complete: bool = True  # False: some of its results were quarantined (never a vote)
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        return tuple(region.span for region in self.regions)
+
+    @property
+    def results(self) -> int:
+        """Valid results this annotation accounts for."""
+        return sum(region.n_results for region in self.regions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +88,9 @@ CREATE TABLE ann (sentence INTEGER, annotation_id INTEGER, annotator INTEGER,
 CREATE TABLE pred (sentence INTEGER, model_version TEXT, export INTEGER, prediction_id INTEGER,
                    spans BLOB);
 CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentence_id TEXT,
-                      annotation_id INTEGER, annotator INTEGER, ground_truth INTEGER,
-                      recency INTEGER, task_id INTEGER, export INTEGER, spans BLOB,
-                      complete INTEGER);
+                      sentence INTEGER, annotation_id INTEGER, annotator INTEGER,
+                      ground_truth INTEGER, recency INTEGER, task_id INTEGER, export INTEGER,
+                      spans BLOB, complete INTEGER);
 """
 _BATCH = 4096
 
@@ -78,7 +104,7 @@ def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
         a.recency,
         a.task_id,
         a.export,
-        pack(a.spans),
+        pack(a.regions),
         a.complete,
     )
 
@@ -104,18 +130,30 @@ class AnnotationStore:
     def add_pending(self, p: PendingAnnotation) -> None:
         a = p.annotation
         self._db.execute(
-            "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (p.article, p.article_start, p.text, p.sentence_id, *_annotation_columns(a)),
+            "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                p.article,
+                p.article_start,
+                p.text,
+                p.sentence_id,
+                a.sentence,
+                *_annotation_columns(a),
+            ),
         )
 
     def add_prediction(
-        self, sentence: int, model_version: str, export: int, prediction_id: int, spans: bytes
+        self,
+        sentence: int,
+        model_version: str,
+        export: int,
+        prediction_id: int,
+        regions: Sequence[Region],
     ) -> None:
-        self._preds.append((sentence, model_version, export, prediction_id, spans))
+        self._preds.append((sentence, model_version, export, prediction_id, pack(regions)))
         if len(self._preds) >= _BATCH:
             self._flush()
 
-    def predictions(self) -> Iterator[tuple[int, str, list[PackedSpan]]]:
+    def predictions(self) -> Iterator[tuple[int, str, list[Region]]]:
         """The latest valid prediction per sentence (latest export, then highest id), in order."""
         self._flush()
         cursor = self._db.execute(
@@ -140,7 +178,7 @@ class AnnotationStore:
         cursor = self._db.execute("SELECT * FROM pending ORDER BY article, rowid")
         for row in cursor:
             article, start, text, sentence_id, *rest = row
-            yield PendingAnnotation(article, start, text, sentence_id, _stored(-1, *rest))
+            yield PendingAnnotation(article, start, text, sentence_id, _stored(*rest))
 
     def has_pending(self) -> bool:
         return self._db.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is not None

@@ -9,13 +9,15 @@ file written by ``write_export``, exactly like a real export.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from chainpolicy import atomic
-from chainpolicy.labelstudio.results import Span, region_results
-from chainpolicy.validate.taskdata import task_data
+from chainpolicy.contract.results import region_results
+from chainpolicy.contract.taskdata import task_data
+from chainpolicy.records import Span
 
 
 def annotation(
@@ -83,13 +85,23 @@ def prediction(text: str, spans: Sequence[Span], model_version: str = "prelabel"
     return {"id": 1, "model_version": model_version, "score": 0.5, "result": result}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dumps(item: dict[str, Any]) -> str:
+    # Lone surrogates (tests of bad input use them) cannot be written as UTF-8: keep them as
+    # the JSON escapes a real export would carry; every other character is written as itself.
+    text = json.dumps(item, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def write_export(path: Path, tasks: Iterable[dict[str, Any]]) -> int:
     """Write tasks as one JSON array, streamed (the benchmark writes hundreds of megabytes)."""
     count = 0
     with atomic.open_text(path) as fh:
         fh.write("[")
         for item in tasks:
-            fh.write((",\n" if count else "\n") + json.dumps(item, ensure_ascii=False))
+            fh.write((",\n" if count else "\n") + _dumps(item))
             count += 1
         fh.write("\n]\n")
     return count

@@ -1,10 +1,11 @@
-"""One annotation's results -> valid span regions, plus a reason for every result left out.
+"""One annotation's results -> valid spans, plus a reason for every result left out.
 
 A region is one ``labels`` result and, for labels with types, the per-region ``choices`` result
 that shares its ``id``. The checks run in this order: shape, control names, exact repeats
-(collapsed), region assembly,
-per-span rules (``check_span``), the loose ``value.text`` check, then the rules that compare the
-spans of one annotation (duplicates collapse, overlaps quarantine both spans).
+(collapsed), region assembly, per-span rules (``check_span``), the loose ``value.text`` check,
+then the rules that compare the spans of one annotation (duplicates collapse, a forbidden overlap
+quarantines both spans; which labels may overlap is schema policy). Used on human annotations
+(validation) and on machine predictions before they are offered (Label Studio tasks).
 """
 
 from __future__ import annotations
@@ -12,26 +13,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from chainpolicy.schema import LABELS_BY_NAME, LS_LABELS_NAME, LS_TEXT_NAME, LS_TYPE_NAMES
-from chainpolicy.validate.export import LSResult, parse_result
-from chainpolicy.validate.spancheck import check_span, loose_text
-
-_TYPE_CONTROLS = {name: label for label, name in LS_TYPE_NAMES.items()}
-_CROSS_LABEL_OVERLAP = frozenset({"entity", "figure"})  # claims may contain both
+from chainpolicy.contract.reasons import overlap_reason
+from chainpolicy.contract.results import LSResult, parse_result
+from chainpolicy.contract.spanrules import check_span, loose_text
+from chainpolicy.records import Span
+from chainpolicy.schema import (
+    LABEL_INDEX,
+    LABELS_BY_NAME,
+    LS_LABELS_NAME,
+    LS_TEXT_NAME,
+    TYPE_CONTROLS,
+    may_overlap,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    start: int
-    end: int
-    label: str
-    type: str | None
-    n_results: int  # results this span accounts for (label + type + collapsed repeats)
-    region_id: str | None = None
+    """A valid span and the results it accounts for (label + type + collapsed repeats)."""
 
-    @property
-    def key(self) -> tuple[int, int, str, str | None]:
-        return self.start, self.end, self.label, self.type
+    span: Span
+    n_results: int
+    region_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +50,16 @@ class Checked:
     rejected: list[Rejected] = field(default_factory=list)
     collapsed: int = 0  # results that were exact repeats
 
+    @property
+    def spans(self) -> list[Span]:
+        return [region.span for region in self.regions]
+
 
 @dataclass(slots=True)
 class _Draft:
     index: int
     result: LSResult
     types: list[tuple[int, LSResult]] = field(default_factory=list)
-    repeats: int = 0
 
 
 def _describe(result: LSResult) -> str:
@@ -123,8 +128,8 @@ def check_annotation(results: Sequence[object], text: str) -> Checked:
     for key in conflicted:
         first = labels.pop(key, None)
         if first is not None:
-            detail = _describe(first.result)
             region_id = first.result.id
+            detail = _describe(first.result)
             out.rejected.append(Rejected("duplicate_region_id", first.index, region_id, detail))
     for index, result in types:
         draft = labels.get(result.id) if result.id is not None else None
@@ -147,7 +152,7 @@ def _control_reason(result: LSResult) -> str | None:
     if result.type == "labels":
         return None if result.from_name == LS_LABELS_NAME else "wrong_from_name"
     if result.type == "choices":
-        return None if result.from_name in _TYPE_CONTROLS else "wrong_from_name"
+        return None if result.from_name in TYPE_CONTROLS else "wrong_from_name"
     return "wrong_result_type"
 
 
@@ -170,18 +175,20 @@ def _region(draft: _Draft, text: str, out: Checked) -> tuple[Region, _Draft] | N
         choices = choice.value.choices or []
         if len(choices) != 1:
             reason = "type_count"
-        elif _TYPE_CONTROLS[choice.from_name] != label:
+        elif TYPE_CONTROLS[choice.from_name] != label:
             reason = "unknown_type"
         elif (choice.value.start, choice.value.end) != (value.start, value.end):
             reason = "type_region_mismatch"
         else:
             type_ = choices[0]
     start, end = value.start, value.end
+    span: Span | None = None
     if reason is None:
         if start is None or end is None:
             reason = "bad_offsets"
         else:
-            reason = check_span(text, start, end, label, type_)
+            span = Span(start, end, label, type_)
+            reason = check_span(text, span)
     if (
         reason is None
         and value.text is not None
@@ -190,51 +197,54 @@ def _region(draft: _Draft, text: str, out: Checked) -> tuple[Region, _Draft] | N
         and loose_text(value.text) != loose_text(text[start:end])
     ):
         reason = "text_mismatch"
-    if reason is not None:
+    if reason is not None or span is None:
         detail = _describe(result)
+        reason = reason or "bad_offsets"
         out.rejected.append(Rejected(reason, draft.index, result.id, detail))
         for index, choice in draft.types:
             out.rejected.append(Rejected(reason, index, choice.id, _describe(choice)))
         return None
-    assert start is not None and end is not None
-    region = Region(start, end, label, type_, 1 + len(draft.types), result.id)
-    return region, draft
+    return Region(span, 1 + len(draft.types), result.id), draft
 
 
 def _compare(candidates: list[tuple[Region, _Draft]], out: Checked) -> list[Region]:
     """Collapse repeated spans, then quarantine both spans of every forbidden overlap."""
-    unique: dict[tuple[int, int, str, str | None], Region] = {}
-    drafts: dict[tuple[int, int, str, str | None], _Draft] = {}
+    unique: dict[Span, Region] = {}
+    drafts: dict[Span, _Draft] = {}
     for region, draft in candidates:
-        if region.key in unique:
+        if region.span in unique:
             out.collapsed += region.n_results
             continue
-        unique[region.key] = region
-        drafts[region.key] = draft
-    regions = sorted(unique.values(), key=lambda r: (r.start, r.end, r.label, r.type or ""))
-    bad: dict[tuple[int, int, str, str | None], str] = {}
+        unique[region.span] = region
+        drafts[region.span] = draft
+    regions = sorted(unique.values(), key=_order)
+    bad: dict[Span, str] = {}
     for i, left in enumerate(regions):
         for right in regions[i + 1 :]:
-            if right.start >= left.end:
+            if right.span.start >= left.span.end:
                 break
-            if left.label == right.label:
-                reason = "overlap_same_label"
-            elif {left.label, right.label} == _CROSS_LABEL_OVERLAP:
-                reason = "overlap_entity_figure"
-            else:
+            a, b = sorted((left.span.label, right.span.label), key=LABEL_INDEX.__getitem__)
+            if a != b and may_overlap(a, b):
                 continue
-            bad.setdefault(left.key, reason)
-            bad.setdefault(right.key, reason)
+            reason = overlap_reason(a, b)
+            bad.setdefault(left.span, reason)
+            bad.setdefault(right.span, reason)
     kept: list[Region] = []
     for region in regions:
-        overlap = bad.get(region.key)
+        overlap = bad.get(region.span)
         if overlap is None:
             kept.append(region)
             continue
-        draft = drafts[region.key]
+        draft = drafts[region.span]
         out.rejected.append(
             Rejected(overlap, draft.index, region.region_id, _describe(draft.result))
         )
         for index, choice in draft.types:
             out.rejected.append(Rejected(overlap, index, choice.id, _describe(choice)))
     return kept
+
+
+def _order(region: Region) -> tuple[int, int, str, str]:
+    # The order the checks visit regions in (overlap scan): by position, then by name.
+    span = region.span
+    return span.start, span.end, span.label, span.type or ""

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from chainpolicy.validate.reasons import REASONS
-from chainpolicy.validate.regions import check_annotation
-from chainpolicy.validate.synthetic import Span, region_results
+from chainpolicy.contract.reasons import REASONS
+from chainpolicy.contract.regions import check_annotation
+from chainpolicy.records import Span
+from chainpolicy.validate.synthetic import region_results
 
 # A real sentence (sources/000) with an astral character and a space put in front of it.
 TEXT = "𠀀 江苏省在国家互联网信息办公室备案的区块链信息服务企业共有20家,其中苏州市占有6家。"
@@ -77,7 +78,7 @@ def test_valid_spans_pass_with_astral_offsets() -> None:
     )
     checked = check_annotation(results, TEXT)
     assert checked.rejected == []
-    assert [(r.start, r.end, r.label, r.type) for r in checked.regions] == [
+    assert [(r.start, r.end, r.label, r.type) for r in checked.spans] == [
         (2, 5, "entity", "LOC"),
         (2, 35, "claim", None),
         (*FIG, "figure", "COUNT"),
@@ -121,7 +122,7 @@ def test_a_broken_copy_placed_first_never_hides_its_valid_twin(
 ) -> None:
     broken = edit(LOC, 0, **bad)[:1]
     checked = check_annotation(broken + LOC, TEXT)
-    assert [(r.start, r.end, r.type) for r in checked.regions] == [(*JS, "LOC")], name
+    assert [(r.start, r.end, r.type) for r in checked.spans] == [(*JS, "LOC")], name
     assert checked.collapsed == 0 and len(checked.rejected) == 1
     assert checked.rejected[0].result_index == 0
 

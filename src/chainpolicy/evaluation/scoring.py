@@ -19,14 +19,12 @@ from typing import Any
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chainpolicy.dataset.features import GOLD_STATUSES, STATUSES
-from chainpolicy.dataset.writer import data_path
+from chainpolicy.contract.layout import data_path
 from chainpolicy.errors import InputError, describe_validation, utf8_lines
-from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, all_type_names
-from chainpolicy.validate.agreement import MatchCounts, match_partial, match_strict
+from chainpolicy.evaluation.matching import MatchCounts, layer, match_partial, match_strict
+from chainpolicy.records import Span
+from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, LABELS_BY_NAME, STATUSES
 
-TYPE_INDEX = {name: i for i, name in enumerate(all_type_names())}
-SpanTuple = tuple[int, int, str, str | None]  # start, end, label name, type
 _GOLD_STATUSES = {STATUSES.index(status) for status in GOLD_STATUSES}
 
 
@@ -65,19 +63,27 @@ class Score(BaseModel):
     micro_partial_f1: float
 
 
-def _gold(dataset: Path, config: str, split: str) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+Gold = Mapping[str, tuple[str, list[Span]]]  # sentence id -> (text, gold spans)
+
+
+def _gold(dataset: Path, config: str, split: str) -> dict[str, tuple[str, list[Span]]]:
     path = dataset / data_path(config, split)
     if not path.exists():
         raise InputError(f"{path}: no such config/split in the dataset folder")
     table = pq.read_table(path, columns=["id", "text", "spans", "annotation_status"])
     return {
-        row["id"]: (row["text"], row["spans"])
+        row["id"]: (row["text"], [_span_of(s) for s in row["spans"]])
         for row in table.to_pylist()
         if row["annotation_status"] in _GOLD_STATUSES
     }
 
 
-def _predictions(path: Path, gold: dict[str, tuple[str, Any]]) -> Iterator[Prediction]:
+def _span_of(row: dict[str, Any]) -> Span:
+    """A span read from a dataset row (label as its ClassLabel id)."""
+    return Span(row["start"], row["end"], LABEL_NAMES[row["label"]], row["type"])
+
+
+def _predictions(path: Path, gold: Gold) -> Iterator[Prediction]:
     seen: set[str] = set()
     for number, line in utf8_lines(path):
         if not line.strip():
@@ -117,16 +123,10 @@ def _check(path: Path, number: int, item: Prediction, text: str) -> None:
             )
 
 
-def _layer(spans: list[SpanTuple], label: str) -> list[tuple[int, int, int]]:
-    return sorted(
-        (s, e, TYPE_INDEX[t] if t is not None else -1) for s, e, lab, t in spans if lab == label
-    )
-
-
 def score(dataset: Path, predictions: Path, config: str = "default", split: str = "test") -> Score:
     gold = _gold(dataset, config, split)
     predicted = {
-        p.id: [(s.start, s.end, s.label, s.type) for s in p.spans]
+        p.id: [Span(s.start, s.end, s.label, s.type) for s in p.spans]
         for p in _predictions(predictions, gold)
     }
     return score_spans(gold, predicted, config, split)
@@ -143,18 +143,13 @@ def machine_baseline(dataset: Path, split: str = "test") -> Score | None:
     if not gold or not path.exists():
         return None
     table = pq.read_table(path, columns=["id", "spans"])
-    predicted = {
-        row["id"]: [
-            (s["start"], s["end"], LABEL_NAMES[s["label"]], s["type"]) for s in row["spans"]
-        ]
-        for row in table.to_pylist()
-    }
+    predicted = {row["id"]: [_span_of(s) for s in row["spans"]] for row in table.to_pylist()}
     return score_spans(gold, predicted, "default", split)
 
 
 def score_spans(
-    gold: Mapping[str, tuple[str, list[dict[str, Any]]]],
-    predicted: Mapping[str, list[SpanTuple]],
+    gold: Gold,
+    predicted: Mapping[str, list[Span]],
     config: str,
     split: str,
 ) -> Score:
@@ -162,11 +157,10 @@ def score_spans(
     strict = {label: MatchCounts() for label in LABEL_NAMES}
     partial = {label: MatchCounts() for label in LABEL_NAMES}
     totals = {label: [0, 0] for label in LABEL_NAMES}
-    for sentence_id, (_text, gold_spans) in gold.items():
-        true = [(g["start"], g["end"], LABEL_NAMES[g["label"]], g["type"]) for g in gold_spans]
+    for sentence_id, (_text, true) in gold.items():
         pred = predicted.get(sentence_id, [])
         for label in LABEL_NAMES:
-            t, p = _layer(true, label), _layer(pred, label)
+            t, p = layer(true, label), layer(pred, label)
             strict[label].add(match_strict(t, p))
             partial[label].add(match_partial(t, p))
             totals[label][0] += len(t)

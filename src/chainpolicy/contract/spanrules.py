@@ -1,7 +1,8 @@
 """Rules on a single span: offsets, label and type, content. Pure functions over the text.
 
 ``check_span`` returns the first failing reason code (see ``reasons.REASONS``) or ``None``. The
-rules are a table, in the order they run; each rule sees only the span.
+rules are a table, in the order they run; each rule sees only the span. Label policy (has types,
+needs a numeral) comes from the schema.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Final
 
-from chainpolicy.schema import LABELS_BY_NAME
+from chainpolicy.records import Span
+from chainpolicy.schema import LABELS, LABELS_BY_NAME
 
 # Numerals Unicode gives no numeric value to, but that count things in Chinese text (两家 = 2).
 _EXTRA_NUMERALS: Final = frozenset("两半")
@@ -34,54 +36,69 @@ def has_numeral(text: str) -> bool:
     return any(_is_numeral(char) for char in text)
 
 
-Rule = Callable[[str, int, int, str, "str | None"], bool]  # True = the span passes
+Rule = Callable[[str, Span], bool]  # True = the span passes
 
 
-def _offsets(text: str, start: int, end: int, _label: str, _type: str | None) -> bool:
-    return 0 <= start < end <= len(text)
+def _offsets(text: str, span: Span) -> bool:
+    return 0 <= span.start < span.end <= len(text)
 
 
-def _label(_text: str, _start: int, _end: int, label: str, _type: str | None) -> bool:
-    return label in LABELS_BY_NAME
+def _label(_text: str, span: Span) -> bool:
+    return span.label in LABELS_BY_NAME
 
 
-def _type(_text: str, _start: int, _end: int, label: str, type_: str | None) -> bool:
-    return type_ is None or type_ in LABELS_BY_NAME[label].types
+def _type(_text: str, span: Span) -> bool:
+    return span.type is None or span.type in LABELS_BY_NAME[span.label].types
 
 
-def _typed(_text: str, _start: int, _end: int, label: str, type_: str | None) -> bool:
+def _typed(_text: str, span: Span) -> bool:
     # Labels with types need one: the typed BIO tags and the card's counts depend on it.
-    return type_ is not None or not LABELS_BY_NAME[label].types
+    return span.type is not None or not LABELS_BY_NAME[span.label].types
 
 
-def _content(text: str, start: int, end: int, _label: str, _type: str | None) -> bool:
-    return not all(_is_filler(char) for char in text[start:end])
+def _content(text: str, span: Span) -> bool:
+    return not all(_is_filler(char) for char in text[span.start : span.end])
 
 
-def _trimmed(text: str, start: int, end: int, _label: str, _type: str | None) -> bool:
-    return not (text[start].isspace() or text[end - 1].isspace())
+def _trimmed(text: str, span: Span) -> bool:
+    return not (text[span.start].isspace() or text[span.end - 1].isspace())
 
 
-def _figure_numeral(text: str, start: int, end: int, label: str, _type: str | None) -> bool:
-    return label != "figure" or has_numeral(text[start:end])
+def _numeral(text: str, span: Span) -> bool:
+    return not LABELS_BY_NAME[span.label].needs_numeral or has_numeral(text[span.start : span.end])
 
 
-RULES: Final[tuple[tuple[str, Rule], ...]] = (
+def numeral_reason(label: str) -> str:
+    return f"{label}_without_numeral"
+
+
+RULES: Final[tuple[tuple[str | None, Rule], ...]] = (
     ("bad_offsets", _offsets),
     ("unknown_label", _label),
     ("unknown_type", _type),
     ("missing_type", _typed),
     ("no_content", _content),
     ("untrimmed", _trimmed),
-    ("figure_without_numeral", _figure_numeral),
+    (None, _numeral),  # the reason names the label: numeral_reason()
+)
+# The codes RULES can give, in order (``None`` above expands to one code per label that needs
+# a numeral).
+REASON_CODES: Final[tuple[str, ...]] = tuple(
+    code
+    for reason, _ in RULES
+    for code in (
+        (reason,)
+        if reason is not None
+        else tuple(numeral_reason(s.name) for s in LABELS if s.needs_numeral)
+    )
 )
 
 
-def check_span(text: str, start: int, end: int, label: str, type_: str | None) -> str | None:
+def check_span(text: str, span: Span) -> str | None:
     """The reason code of the first rule the span fails, or ``None`` if it passes all."""
     for reason, passes in RULES:
-        if not passes(text, start, end, label, type_):
-            return reason
+        if not passes(text, span):
+            return reason or numeral_reason(span.label)
     return None
 
 

@@ -10,8 +10,8 @@ import pytest
 from nervaluate import Evaluator
 
 from chainpolicy.dataset.build import BuildResult
-from chainpolicy.dataset.scoring import machine_baseline, score
 from chainpolicy.errors import InputError
+from chainpolicy.evaluation.scoring import machine_baseline, score
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
 

@@ -21,93 +21,10 @@ from itertools import combinations, pairwise
 
 from pydantic import BaseModel
 
-from chainpolicy.schema import LABEL_NAMES
-from chainpolicy.validate.adjudicate import SpanKey, Vote
-
-Span = tuple[int, int, int]  # start, end, category (type index, or -1 for untyped labels)
-
-
-@dataclass(slots=True)
-class MatchCounts:
-    correct: int = 0
-    incorrect: int = 0
-    partial: int = 0
-    missed: int = 0
-    spurious: int = 0
-
-    def add(self, other: MatchCounts) -> None:
-        self.correct += other.correct
-        self.incorrect += other.incorrect
-        self.partial += other.partial
-        self.missed += other.missed
-        self.spurious += other.spurious
-
-    def prf(self, *, half_credit: bool) -> tuple[float, float, float]:
-        actual = self.correct + self.incorrect + self.partial + self.spurious
-        possible = self.correct + self.incorrect + self.partial + self.missed
-        hits = self.correct + (0.5 * self.partial if half_credit else 0.0)
-        precision = hits / actual if actual else 0.0
-        recall = hits / possible if possible else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return precision, recall, f1
-
-
-def _overlap(a: Span, b: Span) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def match_strict(true: Sequence[Span], pred: Sequence[Span]) -> MatchCounts:
-    """Exact boundaries and category; an overlapping miss is "incorrect" (nervaluate strict)."""
-    counts, matched = MatchCounts(), set()
-    for p in pred:
-        exact = incorrect = None
-        for i, t in enumerate(true):
-            if i in matched:
-                continue
-            if t == p:
-                exact = i
-                break
-            if incorrect is None and _overlap(p, t):
-                incorrect = i
-        if exact is not None:
-            counts.correct += 1
-            matched.add(exact)
-        elif incorrect is not None:
-            counts.incorrect += 1
-            matched.add(incorrect)
-        else:
-            counts.spurious += 1
-    counts.missed = len(true) - len(matched)
-    return counts
-
-
-def match_partial(true: Sequence[Span], pred: Sequence[Span]) -> MatchCounts:
-    """Overlapping boundaries, category ignored, half credit if not exact (nervaluate partial)."""
-    counts, matched = MatchCounts(), set()
-    for p in pred:
-        exact = partial = None
-        for i, t in enumerate(true):
-            if i in matched or not _overlap(p, t):
-                continue
-            if t[:2] == p[:2]:
-                exact = i
-                break
-            if partial is None:
-                partial = i
-        if exact is not None:
-            counts.correct += 1
-            matched.add(exact)
-        elif partial is not None:
-            counts.partial += 1
-            matched.add(partial)
-        else:
-            counts.spurious += 1
-    counts.missed = len(true) - len(matched)
-    return counts
-
-
-def layer_spans(spans: Sequence[SpanKey], label: int) -> list[Span]:
-    return sorted((s, e, t) for s, e, lab, t in spans if lab == label)
+from chainpolicy.evaluation.matching import MatchCounts, layer, match_partial, match_strict
+from chainpolicy.records import Span
+from chainpolicy.schema import LABEL_NAMES, TYPE_INDEX
+from chainpolicy.validate.adjudicate import Vote
 
 
 @dataclass(slots=True)
@@ -174,27 +91,27 @@ class Agreement:
         self.sentences += 1
         self.characters += text_length
         self.annotators.update(v.voter for v in votes)
-        for label, layer in enumerate(self.layers):
-            per_vote = [layer_spans(v.spans, label) for v in votes]
+        for label, counts in zip(LABEL_NAMES, self.layers, strict=True):
+            per_vote = [layer(v.spans, label) for v in votes]
             for true, pred in combinations(per_vote, 2):
-                layer.pairs += 1
-                layer.strict.add(match_strict(true, pred))
-                layer.partial.add(match_partial(true, pred))
-            _add_segments(layer, per_vote, text_length)
+                counts.pairs += 1
+                counts.strict.add(match_strict(true, pred))
+                counts.partial.add(match_partial(true, pred))
+            _add_segments(counts, per_vote, text_length)
 
     def report(self) -> AgreementReport:
         layers = []
-        for name, layer in zip(LABEL_NAMES, self.layers, strict=True):
-            precision, recall, f1 = layer.strict.prf(half_credit=False)
+        for name, counts in zip(LABEL_NAMES, self.layers, strict=True):
+            precision, recall, f1 = counts.strict.prf(half_credit=False)
             layers.append(
                 LayerReport(
                     label=name,
-                    pairs=layer.pairs,
+                    pairs=counts.pairs,
                     strict_precision=round(precision, 6),
                     strict_recall=round(recall, 6),
                     strict_f1=round(f1, 6),
-                    partial_f1=round(layer.partial.prf(half_credit=True)[2], 6),
-                    alpha=None if (a := layer.alpha()) is None else round(a, 6),
+                    partial_f1=round(counts.partial.prf(half_credit=True)[2], 6),
+                    alpha=None if (a := counts.alpha()) is None else round(a, 6),
                     characters=self.characters,
                 )
             )
@@ -203,16 +120,21 @@ class Agreement:
         )
 
 
-def _add_segments(layer: LayerAgreement, per_vote: list[list[Span]], length: int) -> None:
+def _category(span: Span) -> int:
+    """A character's value inside a span: the span's type (-1 for labels without types)."""
+    return -1 if span.type is None else TYPE_INDEX[span.type]
+
+
+def _add_segments(counts: LayerAgreement, per_vote: list[list[Span]], length: int) -> None:
     """Add every character as a unit, grouped into runs where no annotator's value changes."""
-    cuts = sorted({0, length, *(b for spans in per_vote for s in spans for b in s[:2])})
-    starts = [[s[0] for s in spans] for spans in per_vote]
+    cuts = sorted({0, length, *(b for spans in per_vote for s in spans for b in (s.start, s.end))})
+    starts = [[s.start for s in spans] for spans in per_vote]
     for left, right in pairwise(cuts):
         if right <= left:
             continue
         values = []
         for spans, span_starts in zip(per_vote, starts, strict=True):
             i = bisect_right(span_starts, left) - 1
-            covered = i >= 0 and spans[i][1] > left
-            values.append(spans[i][2] if covered else -2)
-        layer.add_unit_values(values, right - left)
+            covered = i >= 0 and spans[i].end > left
+            values.append(_category(spans[i]) if covered else -2)  # -2: outside every span
+        counts.add_unit_values(values, right - left)

@@ -3,11 +3,21 @@
 Every result of every export ends in exactly one outcome; the build report checks that the
 outcomes add up to the number of results read. Quarantine is the only outcome that ``--strict``
 treats as a failure: cancelled annotations, drafts and predictions are legitimate and only counted.
+Codes that depend on label policy (overlaps, numerals) are generated from the schema.
 """
 
 from __future__ import annotations
 
 from typing import Final
+
+from chainpolicy.contract.spanrules import numeral_reason
+from chainpolicy.schema import LABELS, TYPED_LABELS, forbidden_overlaps
+
+
+def overlap_reason(a: str, b: str) -> str:
+    """The code for two overlapping spans of labels ``a`` and ``b`` (in label order)."""
+    return "overlap_same_label" if a == b else f"overlap_{a}_{b}"
+
 
 # Quarantine reasons, in the order the checks run. Descriptions go into the build report.
 REASONS: Final[dict[str, str]] = {
@@ -31,15 +41,22 @@ REASONS: Final[dict[str, str]] = {
     "unknown_label": "the label is not in the schema",
     "type_count": "a region carries more than one type choice",
     "unknown_type": "the type is not one of the label's types (or the label has no types)",
-    "missing_type": "a span of a label with types (entity, figure) has no type",
+    "missing_type": f"a span of a label with types ({', '.join(TYPED_LABELS)}) has no type",
     "type_region_mismatch": "the type choice covers other offsets than its label",
     "bad_offsets": "offsets are missing or not 0 <= start < end <= len(text)",
     "no_content": "the span is only whitespace and/or punctuation",
     "untrimmed": "the span has leading or trailing whitespace",
-    "figure_without_numeral": "a figure span contains no numeral",
+    **{
+        numeral_reason(spec.name): f"a {spec.name} span contains no numeral"
+        for spec in LABELS
+        if spec.needs_numeral
+    },
     "text_mismatch": "value.text does not match the text at start:end (even loosely)",
     "overlap_same_label": "two spans of the same label overlap in one annotation",
-    "overlap_entity_figure": "an entity span and a figure span overlap in one annotation",
+    **{
+        overlap_reason(a, b): f"an {a} span and a {b} span overlap in one annotation"
+        for a, b in forbidden_overlaps()
+    },
 }
 
 # Outcomes other than quarantine.
@@ -68,7 +85,3 @@ OUTCOMES: Final[dict[str, str]] = {
     ),
     "quarantined": "failed a rule; listed with its reason in the quarantine list",
 }
-
-
-def is_reason(code: str) -> bool:
-    return code in REASONS

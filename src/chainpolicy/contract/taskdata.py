@@ -1,19 +1,28 @@
-"""The keys of a task's ``data`` that the validator reads.
+"""The keys of a Label Studio task's ``data``: written by the task maker, read by the validator
+and by the labelling config.
 
 A task carries the sentence id, its article and where the sentence began in the cleaned article
 text when it was imported, so that a span on a sentence whose text changed since can be re-anchored
-through article offsets.
+through article offsets; and, for the annotator, the article title and the neighbouring sentences
+as read-only context (the labelling config shows them as ``<Header>`` values).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from chainpolicy.schema import LS_TEXT_NAME
 
-SENTENCE_ID_KEY = "sentence_id"
-ARTICLE_ID_KEY = "article_id"
-ARTICLE_START_KEY = "article_start"
+SENTENCE_ID_KEY: Final = "sentence_id"
+ARTICLE_ID_KEY: Final = "article_id"
+ARTICLE_START_KEY: Final = "article_start"
+TEXT_HASH_KEY: Final = "text_sha1"
+ROLE_KEY: Final = "role"
+SCRIPT_KEY: Final = "script"
+# Context shown to the annotator.
+TITLE_KEY: Final = "title"
+PREV_KEY: Final = "prev_text"
+NEXT_KEY: Final = "next_text"
 
 
 class TaskRef(NamedTuple):

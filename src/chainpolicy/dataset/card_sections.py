@@ -1,0 +1,223 @@
+"""The computed sections of the dataset card: a registry of functions, one per section.
+
+``dataset_card.md`` places a section with a ``<!-- computed:NAME -->`` marker; ``card.write``
+replaces each marker with ``SECTIONS[NAME](context)``. Adding a section is one decorated function
+here plus its marker in the template (and a test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from chainpolicy.contract.layout import SPLITS, data_path
+from chainpolicy.contract.reasons import OUTCOMES, REASONS
+from chainpolicy.dataset.chart import CHART_PATH
+from chainpolicy.dataset.configs import CONFIGS
+from chainpolicy.dataset.report import BuildReport
+from chainpolicy.evaluation.scoring import machine_baseline
+from chainpolicy.schema import LABEL_NAMES, LABELS, REPAIR_KINDS, TYPE_DESCRIPTIONS
+
+
+@dataclass(frozen=True)
+class CardContext:
+    report: BuildReport
+    rows: Mapping[str, Mapping[str, int]]  # rows per config and split
+    root: Path  # the dataset folder being written
+
+    @property
+    def splits(self) -> list[str]:
+        return list(self.report.splits)
+
+
+Section = Callable[[CardContext], str]
+SECTIONS: dict[str, Section] = {}
+
+
+def section(name: str) -> Callable[[Section], Section]:
+    def register(function: Section) -> Section:
+        if name in SECTIONS:
+            raise ValueError(f"card section {name!r} registered twice")
+        SECTIONS[name] = function
+        return function
+
+    return register
+
+
+def table(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
+    return "\n".join(lines) + "\n"
+
+
+@section("status")
+def _status(ctx: CardContext) -> str:
+    report = ctx.report
+    if not report.gold_annotations:
+        return (
+            "**No gold annotations yet.** Every record is marked `not_annotated` (or "
+            "`not_annotatable` for boilerplate) and carries an empty `spans` list. An empty "
+            "list means *nobody annotated this sentence*, not *there is nothing to mark*; "
+            "filter on `annotation_status` before training.\n"
+        )
+    totals: dict[str, int] = {}
+    for split in report.splits.values():
+        for key, value in split.status.items():
+            totals[key] = totals.get(key, 0) + value
+    listed = ", ".join(f"`{k}` {v}" for k, v in sorted(totals.items()))
+    review = (
+        " `needs_review` means an annotation of it lost results to validation: its gold is "
+        "unknown, so it has no spans and is not gold."
+        if totals.get("needs_review")
+        else ""
+    )
+    return (
+        f"Records by annotation status: {listed}. `annotated_empty` means annotated with "
+        "nothing to mark; `not_annotated` means nobody annotated it yet."
+        f"{review} Filter on `annotation_status` before training.\n"
+    )
+
+
+@section("configs")
+def _configs(ctx: CardContext) -> str:
+    body = [
+        [f"`{c.name}`", c.description, *(ctx.rows.get(c.name, {}).get(s, 0) for s in SPLITS)]
+        for c in CONFIGS
+        if c.name in ctx.rows
+    ]
+    return table(["config", "what a record is", *SPLITS], body)
+
+
+@section("counts")
+def _counts(ctx: CardContext) -> str:
+    report, splits = ctx.report, ctx.splits
+    statuses = sorted({k for s in report.splits.values() for k in s.status})
+    body = [
+        [
+            name,
+            s.articles,
+            ", ".join(f"{k} {v}" for k, v in sorted(s.scripts.items())),
+            s.records,
+            s.characters,
+            *(s.status.get(k, 0) for k in statuses),
+        ]
+        for name, s in report.splits.items()
+    ]
+    out = table(["split", "articles", "scripts", "records", "characters", *statuses], body)
+    spans = [
+        [label, *(report.splits[s].spans.get(label, 0) for s in splits)] for label in LABEL_NAMES
+    ]
+    out += "\nGold spans per label:\n\n" + table(["label", *splits], spans)
+    types = [
+        [f"{spec.name}/{t}", TYPE_DESCRIPTIONS[t]]
+        + [report.splits[s].types.get(f"{spec.name}/{t}", 0) for s in splits]
+        for spec in LABELS
+        for t in spec.types
+    ]
+    return out + "\nGold spans per type:\n\n" + table(["type", "meaning", *splits], types)
+
+
+@section("repairs")
+def _repairs(ctx: CardContext) -> str:
+    report = ctx.report
+    body = [[k, *(report.splits[s].repairs.get(k, 0) for s in ctx.splits)] for k in REPAIR_KINDS]
+    return table(["repair", *ctx.splits], body)
+
+
+@section("agreement")
+def _agreement(ctx: CardContext) -> str:
+    a = ctx.report.agreement
+    if a.sentences == 0:
+        return "Not measured yet: no sentence has been annotated by two or more annotators.\n"
+    body = [
+        [
+            r.label,
+            r.pairs,
+            f"{r.strict_precision:.3f}",
+            f"{r.strict_recall:.3f}",
+            f"{r.strict_f1:.3f}",
+            f"{r.partial_f1:.3f}",
+            "n/a" if r.alpha is None else f"{r.alpha:.3f}",
+        ]
+        for r in a.layers
+    ]
+    head = (
+        f"{a.sentences} sentences ({a.layers[0].characters} characters) were annotated by "
+        f"two or more of {a.annotators} annotators.\n\n"
+    )
+    return head + table(
+        ["label", "pairs", "strict P", "strict R", "strict F1", "partial F1", "alpha"], body
+    )
+
+
+@section("chart")
+def _chart(_ctx: CardContext) -> str:
+    return f"![Gold spans per label and split]({CHART_PATH})\n"
+
+
+@section("adjudication")
+def _adjudication(ctx: CardContext) -> str:
+    return table(["method", "records"], [[k, v] for k, v in ctx.report.adjudication.items()])
+
+
+@section("build")
+def _build(ctx: CardContext) -> str:
+    report = ctx.report
+    exports = [
+        [e.file, e.tasks, e.annotations, e.cancelled_annotations, e.results] for e in report.exports
+    ]
+    out = (
+        table(["export", "tasks", "annotations", "cancelled", "results"], exports)
+        if exports
+        else "No Label Studio export was used.\n"
+    )
+    out += "\n" + table(
+        ["outcome", "results", "meaning"],
+        [[k, report.outcomes.get(k, 0), v] for k, v in OUTCOMES.items()],
+    )
+    if report.quarantine:
+        out += "\n" + table(
+            ["quarantine reason", "results", "rule"],
+            [[k, v, REASONS.get(k, "")] for k, v in report.quarantine.items()],
+        )
+    return out
+
+
+def _model_versions(root: Path) -> list[str]:
+    path = root / data_path("machine_preannotations", "test")
+    if not path.exists():
+        return []
+    return sorted(set(pq.read_table(path, columns=["model_version"]).column(0).to_pylist()))
+
+
+@section("baseline")
+def _baseline(ctx: CardContext) -> str:
+    result = machine_baseline(ctx.root, "test")
+    if result is None:
+        return "Not measured yet: the test split has no gold annotation.\n"
+    versions = _model_versions(ctx.root)
+    body = [
+        [
+            r.label,
+            r.gold,
+            r.predicted,
+            f"{r.strict_precision:.3f}",
+            f"{r.strict_recall:.3f}",
+            f"{r.strict_f1:.3f}",
+            f"{r.partial_f1:.3f}",
+        ]
+        for r in result.labels
+    ]
+    body.append(
+        ["micro", "", "", "", "", f"{result.micro_strict_f1:.3f}", f"{result.micro_partial_f1:.3f}"]
+    )
+    head = (
+        f"The machine pre-annotator ({', '.join(versions) or 'unknown version'}, the "
+        f"`machine_preannotations` config) scored with `chainpolicy score` on the "
+        f"{result.sentences} gold sentences of the test split:\n\n"
+    )
+    header = ["label", "gold", "predicted", "strict P", "strict R", "strict F1", "partial F1"]
+    return head + table(header, body)
