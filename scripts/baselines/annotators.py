@@ -249,7 +249,7 @@ def score_against(
 ) -> Any:
     table = gold_table(as_gold_sentences(sentences, gold))
     pred = {sid: [tuple(s) for s in spans] for sid, spans in predicted.items()}
-    return score_spans(table, pred, "default", split)  # type: ignore[arg-type]
+    return score_spans(table, pred, "default", split)
 
 
 def evaluate(

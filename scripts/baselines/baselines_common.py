@@ -308,7 +308,7 @@ def quick_score(
 ) -> Score:
     """The official matching (``score_spans``) in memory, for tuning on validation."""
     predicted = {sid: [tuple(s) for s in resolve(spans)] for sid, spans in predictions.items()}
-    return score_spans(gold_table(sentences), predicted, "default", split)  # type: ignore[arg-type]
+    return score_spans(gold_table(sentences), predicted, "default", split)
 
 
 def label_f1(result: Score, label: str) -> float:

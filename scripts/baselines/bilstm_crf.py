@@ -174,7 +174,8 @@ class Trainer:
             emissions = self.model.emissions(*inputs)
             for label, crf in self.model.crfs.items():
                 tags = self.model.tags[label]
-                for s, path in zip(batch, crf.decode(emissions[label], mask), strict=True):
+                paths: list[list[int]] = crf.decode(emissions[label], mask)  # type: ignore[operator]
+                for s, path in zip(batch, paths, strict=True):
                     out[s.id] += tags_to_spans([tags[t] for t in path], label)
         return out
 

@@ -24,8 +24,9 @@ Tag mapping (jieba uses the ICTCLAS/PKU tag set):
 Figures: a run of adjacent figure tokens that holds a numeral (digits or Chinese numerals) and
 a unit, classifier or a following ``%`` (a bare number such as a postcode or a list marker is
 no figure); a ``%`` token right after the run joins it. Its type, by what it contains:
-``%``/百分点/成 -> PERCENT, 元 -> MONEY, starts with 第 -> RANK, a year (four digits + 年), a
-month (月) or a day (日) -> DATE, otherwise COUNT. jieba has no notion of 《》 titles (no WORK),
+``%``/百分点/成 -> PERCENT, 元 -> MONEY, starts with 第 -> RANK, a duration (a number of years
+that is no year such as 三年, 个月, 天) -> OTHER, a year (four digits + 年), a month (月) or a
+day (日) -> DATE, otherwise COUNT. jieba has no notion of 《》 titles (no WORK),
 of products, or of claims: this system marks no claim.
 """
 
@@ -57,6 +58,10 @@ ENTITY_TAGS: Final = {"nr": "PER", "nrfg": "PER", "nrt": "PER", "ns": "LOC", "nt
 FIGURE_TAGS: Final = frozenset({"m", "mq", "q"})
 PERCENT_SIGNS: Final = frozenset("%\uff05")
 _DATE = re.compile(r"[0-9\uff10-\uff19]{4}年|[月日]")
+# A number of years that is no year (三年, 3年; the guidelines type durations OTHER), 个月, 天.
+_DURATION = re.compile(
+    r"(?<![0-9\uff10-\uff19])(?:[0-9\uff10-\uff19]{1,3}|[一二两三四五六七八九十]+)年|个月|天"
+)
 
 
 def _numeral(word: str) -> bool:
@@ -78,6 +83,8 @@ def figure_type(text: str) -> str:
         return "MONEY"
     if text.startswith("第"):
         return "RANK"
+    if _DURATION.search(text):
+        return "OTHER"
     if _DATE.search(text):
         return "DATE"
     return "COUNT"

@@ -188,7 +188,8 @@ def derive_lists(train: Sequence[Sentence], word_lists: str = "train-attested") 
             known[name] = kind
         elif kind == "LOC" and name not in gazetteer:
             regions.append(name)
-    words, dropped_words = ({}, {})
+    words: dict[str, Any] = {}
+    dropped_words: dict[str, list[str]] = {}
     if word_lists == "train-attested":
         words, dropped_words = attested_word_lists("\n".join(to_hans(s.text) for s in train))
     draft = Lists(known, tuple(regions), frozenset(), words, dropped_words)
