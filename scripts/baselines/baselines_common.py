@@ -342,7 +342,12 @@ def argument_parser(description: str, default_seed: int = 13) -> argparse.Argume
     parser.add_argument(
         "--split", choices=EVAL_SPLITS, default="test", help="the split the submission covers"
     )
-    parser.add_argument("--seed", type=int, default=default_seed, help="fixed random seed")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=default_seed,
+        help="fixed random seed (recorded by systems that use no randomness)",
+    )
     parser.add_argument(
         "--dataset", type=Path, default=None, help="the built dataset folder (default: dataset/)"
     )

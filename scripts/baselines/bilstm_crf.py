@@ -230,7 +230,7 @@ def predict_splits(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = argument_parser(__doc__.splitlines()[1]).parse_args(argv)
+    args = argument_parser(__doc__.splitlines()[0]).parse_args(argv)
     system = System(
         name="bilstm-crf",
         title="character BiLSTM-CRF, trained from scratch (PyTorch, CPU)",

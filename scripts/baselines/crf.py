@@ -127,7 +127,7 @@ def predict_splits(dataset: Path) -> tuple[dict[str, dict[str, list[Span]]], dic
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = argument_parser(__doc__.splitlines()[1]).parse_args(argv)
+    args = argument_parser(__doc__.splitlines()[0]).parse_args(argv)
     system = System(
         name="crf",
         title="character CRF per label layer (sklearn-crfsuite)",

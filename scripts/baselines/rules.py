@@ -235,8 +235,13 @@ def predict_splits(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argument_parser(__doc__.splitlines()[1])
-    parser.add_argument("--word-lists", choices=WORD_LIST_MODES, default="train-attested")
+    parser = argument_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "--word-lists",
+        choices=WORD_LIST_MODES,
+        default="train-attested",
+        help="entities.py's word lists: only entries attested in train (blind), or as shipped",
+    )
     args = parser.parse_args(argv)
     blind = args.word_lists == "train-attested"
     system = System(

@@ -2,7 +2,9 @@
 
 Fast by design: the CRF and the BiLSTM-CRF train on a dozen sentences for a few iterations; the
 rules, jieba and annotator rows run for real on the committed dataset (a second or two each).
-Every expectation is derived from the dataset, the shipped lists or the schema.
+Every expectation is derived from the dataset, the shipped lists or the schema. The CRF, neural
+and jieba tests skip without the optional ``baselines`` extra (sklearn-crfsuite, torch,
+pytorch-crf, jieba); the rules and annotator tests need nothing beyond the package.
 """
 
 from __future__ import annotations
@@ -275,6 +277,7 @@ def _dataset_without_gold(tmp_path: Path, splits: tuple[str, ...]) -> Path:
 def test_crf_trains_per_layer_and_tunes_on_validation(
     tmp_path: Path, splits: dict[str, list[Any]]
 ) -> None:
+    pytest.importorskip("sklearn_crfsuite")  # the optional 'baselines' extra
     crf = _script("crf")
     train = [s for s in splits["train"] if s.gold][:12]
     tiny = {
@@ -340,6 +343,7 @@ def test_bilstm_crf_is_deterministic_and_valid(
     ],
 )
 def test_jieba_figure_types_follow_the_table(figure: str, kind: str) -> None:
+    pytest.importorskip("jieba")  # the optional 'baselines' extra
     lexical = _script("lexical")
     assert lexical.figure_type(figure) == kind
     assert kind in types_for("figure")
@@ -348,6 +352,7 @@ def test_jieba_figure_types_follow_the_table(figure: str, kind: str) -> None:
 def test_jieba_runs_on_the_simplified_view_and_projects_back(
     tmp_path: Path, splits: dict[str, list[Any]]
 ) -> None:
+    pytest.importorskip("jieba")  # the optional 'baselines' extra
     lexical = _script("lexical")
     hans = {s.id: s for s in common.load_split("test", "zh_hans")}
     predictions = lexical.predict_sentences(splits["test"], list(hans.values()))
