@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -279,6 +280,7 @@ def evaluate(
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    started = time.perf_counter()
     dataset = (args.dataset or dataset_dir()).resolve()
     recency = export_recency(args.exports)
     per_split = {}
@@ -359,6 +361,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 meta["submission"] = str(submission)
                 meta["leave_one_out_gold_file"] = str(folder / "loo-gold.jsonl")
                 meta["data"] = data_summary({split: sentences})
+        meta["run_seconds"] = round(time.perf_counter() - started, 2)
         write_text(
             metadata_path(Path(meta["submission"])),
             json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
