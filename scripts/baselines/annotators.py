@@ -15,7 +15,7 @@ another's output). For each annotator A, and for each split asked for:
   (``annotations/exports``); without an export, the annotation id orders them, as
   ``adjudicate`` does on equal recency.
 - A's spans are scored against that gold with the official matching
-  (``chainpolicy.dataset.scoring.score_spans``).
+  (``chainpolicy.evaluation.scoring.score_spans``).
 
 With two remaining votes the policy keeps a span both marked, and a span one of them marked
 when it is in the more recent annotation (the tie-break), so the leave-one-out gold is the
@@ -61,10 +61,11 @@ from baselines_common import (
 )
 
 from chainpolicy.paths import annotations_dir, dataset_dir
-from chainpolicy.schema import LABEL_NAMES, all_type_names
+from chainpolicy.records import Span as ScoredSpan
+from chainpolicy.schema import TYPE_NAMES
 from chainpolicy.validate.adjudicate import Vote, adjudicate
 
-TYPES = all_type_names()
+TYPES = TYPE_NAMES
 
 
 @dataclass(frozen=True)
@@ -117,20 +118,6 @@ def export_recency(exports: Path | None) -> dict[int, int]:
     return out
 
 
-def _key(span: Span) -> tuple[int, int, int, int]:
-    return (
-        span.start,
-        span.end,
-        LABEL_NAMES.index(span.label),
-        TYPES.index(span.type) if span.type is not None else -1,
-    )
-
-
-def _span(key: tuple[int, int, int, int]) -> Span:
-    start, end, label, kind = key
-    return Span(start, end, LABEL_NAMES[label], TYPES[kind] if kind >= 0 else None)
-
-
 def votes_of(
     annotations: Iterable[Annotation], recency: Mapping[int, int]
 ) -> dict[str, list[Vote]]:
@@ -145,7 +132,7 @@ def votes_of(
                 annotator=a.annotator,
                 ground_truth=a.ground_truth,
                 recency=recency.get(a.annotation_id, -1),
-                spans=tuple(_key(s) for s in a.spans),
+                spans=tuple(ScoredSpan(*s) for s in a.spans),
                 complete=a.vote == "counted",
             )
         )
@@ -163,7 +150,7 @@ def gold_without(
         decision = adjudicate(others)
         if decision.method == "none" or decision.needs_review:
             continue
-        out[sentence_id] = tuple(_span(k) for k in decision.spans)
+        out[sentence_id] = tuple(Span(s.start, s.end, s.label, s.type) for s in decision.spans)
     return out
 
 
@@ -249,7 +236,7 @@ def score_against(
     split: str,
 ) -> Any:
     table = gold_table(as_gold_sentences(sentences, gold))
-    pred = {sid: [tuple(s) for s in spans] for sid, spans in predicted.items()}
+    pred = {sid: [ScoredSpan(*s) for s in spans] for sid, spans in predicted.items()}
     return score_spans(table, pred, "default", split)
 
 

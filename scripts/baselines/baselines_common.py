@@ -5,7 +5,7 @@ from the Hugging Face metadata), learn from the gold sentences of ``train`` only
 for tuning), and write a submission in the official format: JSONL, one line per sentence of the
 split, ``{"id", "spans": [{"start", "end", "label", "type"}]}``, offsets half-open code points
 into the ``default`` config's ``text``. Scores come from the official scorer
-(``chainpolicy.dataset.scoring``).
+(``chainpolicy.evaluation.scoring``).
 
 A submission written here is *clean* (``check_spans``): no duplicate span, no two overlapping
 spans of one label, no entity overlapping a figure (the pre-annotator's rule: the entity wins),
@@ -34,8 +34,9 @@ from typing import Any, NamedTuple
 import pyarrow.parquet as pq
 from datasets import Features
 
-from chainpolicy.dataset.scoring import Score, score, score_spans
+from chainpolicy.evaluation.scoring import Score, score, score_spans
 from chainpolicy.paths import dataset_dir
+from chainpolicy.records import Span as ScoredSpan
 from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, types_for
 
 SPLITS = ("train", "validation", "test")
@@ -283,31 +284,18 @@ def official_score(
         return score(dataset, path, "default", split)
 
 
-def gold_table(sentences: Iterable[Sentence]) -> dict[str, tuple[str, list[dict[str, Any]]]]:
-    """Gold in the shape ``score_spans`` takes: id -> (text, span dicts with label indexes)."""
-    return {
-        s.id: (
-            s.text,
-            [
-                {
-                    "start": g.start,
-                    "end": g.end,
-                    "label": LABEL_NAMES.index(g.label),
-                    "type": g.type,
-                }
-                for g in s.spans
-            ],
-        )
-        for s in sentences
-        if s.gold
-    }
+def gold_table(sentences: Iterable[Sentence]) -> dict[str, tuple[str, list[ScoredSpan]]]:
+    """Gold in the shape ``score_spans`` takes: id -> (text, the package's spans)."""
+    return {s.id: (s.text, [ScoredSpan(*g) for g in s.spans]) for s in sentences if s.gold}
 
 
 def quick_score(
     sentences: Sequence[Sentence], predictions: Mapping[str, Sequence[Span]], split: str
 ) -> Score:
     """The official matching (``score_spans``) in memory, for tuning on validation."""
-    predicted = {sid: [tuple(s) for s in resolve(spans)] for sid, spans in predictions.items()}
+    predicted = {
+        sid: [ScoredSpan(*s) for s in resolve(spans)] for sid, spans in predictions.items()
+    }
     return score_spans(gold_table(sentences), predicted, "default", split)
 
 

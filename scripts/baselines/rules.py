@@ -202,7 +202,7 @@ def derive_lists(train: Sequence[Sentence], word_lists: str = "train-attested") 
             for p in predict(sentence.text):
                 if p.label == "entity":
                     hit = (p.start, p.end, p.type) in true
-                    (right if hit else wrong)[to_hans(p.text)] += 1
+                    (right if hit else wrong)[to_hans(sentence.text[p.start : p.end])] += 1
     bad = {name for name in wrong if wrong[name] > right[name]}
     return Lists(
         known={k: v for k, v in known.items() if k not in bad},
