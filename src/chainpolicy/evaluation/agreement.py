@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 
@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from chainpolicy.evaluation.matching import MatchCounts, layer, match_partial, match_strict
 from chainpolicy.records import Span
-from chainpolicy.schema import LABEL_NAMES, TYPE_INDEX
+from chainpolicy.schema import LABEL_NAMES
 from chainpolicy.validate.adjudicate import Vote
 
 
@@ -33,9 +33,11 @@ class LayerAgreement:
     partial: MatchCounts = field(default_factory=MatchCounts)
     pairs: int = 0
     # Krippendorff coincidences, accumulated from segments of constant values.
-    coincidence: dict[tuple[int, int], float] = field(default_factory=lambda: defaultdict(float))
+    coincidence: dict[tuple[Hashable, Hashable], float] = field(
+        default_factory=lambda: defaultdict(float)
+    )
 
-    def add_unit_values(self, values: Sequence[int], weight: int) -> None:
+    def add_unit_values(self, values: Sequence[Hashable], weight: int) -> None:
         m = len(values)
         if m < 2:
             return
@@ -45,7 +47,7 @@ class LayerAgreement:
                     self.coincidence[c, k] += weight / (m - 1)
 
     def alpha(self) -> float | None:
-        totals: dict[int, float] = defaultdict(float)
+        totals: dict[Hashable, float] = defaultdict(float)
         for (c, _k), value in self.coincidence.items():
             totals[c] += value
         n = sum(totals.values())
@@ -120,9 +122,12 @@ class Agreement:
         )
 
 
-def _category(span: Span) -> int:
-    """A character's value inside a span: the span's type (-1 for labels without types)."""
-    return -1 if span.type is None else TYPE_INDEX[span.type]
+_OUTSIDE = "O"  # a character's value outside every span of the layer
+
+
+def _category(span: Span) -> str:
+    """A character's value inside a span: its type (the label for labels without types)."""
+    return span.type or span.label
 
 
 def _add_segments(counts: LayerAgreement, per_vote: list[list[Span]], length: int) -> None:
@@ -136,5 +141,5 @@ def _add_segments(counts: LayerAgreement, per_vote: list[list[Span]], length: in
         for spans, span_starts in zip(per_vote, starts, strict=True):
             i = bisect_right(span_starts, left) - 1
             covered = i >= 0 and spans[i].end > left
-            values.append(_category(spans[i]) if covered else -2)  # -2: outside every span
+            values.append(_category(spans[i]) if covered else _OUTSIDE)
         counts.add_unit_values(values, right - left)

@@ -1,0 +1,55 @@
+"""The Parquet writer: row batches as row groups, column builders for spans, chars and tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chainpolicy.dataset.configs import features_for
+from chainpolicy.dataset.features import span_feature
+from chainpolicy.dataset.writer import (
+    BATCH_ROWS,
+    SplitWriter,
+    char_list_array,
+    span_array,
+    tag_list_array,
+)
+
+
+def test_rows_are_written_in_batches_one_row_group_each(tmp_path: Path) -> None:
+    features = features_for("machine_preannotations")
+    writer = SplitWriter(tmp_path, "machine_preannotations", "test", features)
+    total = BATCH_ROWS + 3
+    for n in range(total):
+        writer.add(
+            id=f"s{n}",
+            article_id="a",
+            script="Hans",
+            role="body",
+            text="区块链",
+            model_version="v",
+            spans=[(0, 3, 0, "PRODUCT", "区块链", None, None, None)] if n % 2 else [],
+        )
+    writer.close()
+    meta = pq.read_metadata(writer.path)
+    assert meta.num_rows == total == writer.rows
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [BATCH_ROWS, 3]
+    table = pq.read_table(writer.path)
+    assert table.schema.metadata is not None and b"huggingface" in table.schema.metadata
+    assert table.column("spans").to_pylist()[1][0]["text"] == "区块链"
+
+
+def test_span_array_builds_list_of_struct_column_wise() -> None:
+    type_ = pa.list_(pa.struct([(k, v.pa_type) for k, v in span_feature().items()]))  # type: ignore[attr-defined]
+    rows = [[], [(1, 3, 2, None, "ab", None, None, None)], []]
+    array = span_array(rows, type_)
+    assert array.to_pylist()[1][0]["start"] == 1 and array.to_pylist()[0] == []
+
+
+def test_chars_are_code_points_and_tags_fill_b_then_i() -> None:
+    texts = ["𠀀a", "", "區塊鏈"]
+    assert char_list_array(texts).to_pylist() == [["𠀀", "a"], [], ["區", "塊", "鏈"]]
+    tags = tag_list_array([2, 0, 3], [(2, 0, 3, 5), (0, 1, 2, 1)])
+    assert tags.to_pylist() == [[0, 1], [], [5, 6, 6]]
