@@ -182,7 +182,7 @@ def test_annotator_labels_a_preannotated_sentence_in_chromium_and_it_becomes_gol
             assert page.locator(HEADERS).all_inner_texts() == expected_headers
             assert highlights(page) == {(s, e, lab, text[s:e]) for s, e, lab, _ in predicted}
 
-            # Draw the span with the label's hotkey; the new region is not selected.
+            # Draw the span: the label's hotkey, then a mouse drag over its characters.
             hotkey = LABELS_BY_NAME[LABEL].hotkey
             page.keyboard.press(hotkey)
             page.wait_for_selector(f".lsf-label_selected:has-text('{LABEL}')")
