@@ -99,6 +99,7 @@ def run_build(tmp_path: Path, corpus_source: CorpusSource) -> Callable[..., Buil
             splits_file=annotations_dir() / "splits.json",
             card_template=repo_root() / "dataset_card.md",
             guidelines=annotations_dir() / "guidelines.md",
+            leaderboard=repo_root() / "leaderboard",
         )
         return build(inputs, tmp_path / out, tmp_path / f"{out}-report", strict=strict)
 

@@ -15,7 +15,7 @@ another's output). For each annotator A, and for each split asked for:
   (``annotations/exports``); without an export, the annotation id orders them, as
   ``adjudicate`` does on equal recency.
 - A's spans are scored against that gold with the official matching
-  (``chainpolicy.evaluation.scoring.score_spans``).
+  (``chainpolicy.evaluation.scoring.score_submission``).
 
 With two remaining votes the policy keeps a span both marked, and a span one of them marked
 when it is in the more recent annotation (the tie-break), so the leave-one-out gold is the
@@ -52,7 +52,6 @@ from baselines_common import (
     read_rows,
     resolve,
     score_line,
-    score_spans,
     score_summary,
     span_label_names,
     versions,
@@ -60,6 +59,8 @@ from baselines_common import (
     write_text,
 )
 
+from chainpolicy.evaluation.scoring import score_submission
+from chainpolicy.evaluation.submission import Submission
 from chainpolicy.paths import annotations_dir, dataset_dir
 from chainpolicy.records import Span as ScoredSpan
 from chainpolicy.schema import TYPE_NAMES
@@ -237,7 +238,7 @@ def score_against(
 ) -> Any:
     table = gold_table(as_gold_sentences(sentences, gold))
     pred = {sid: [ScoredSpan(*s) for s in spans] for sid, spans in predicted.items()}
-    return score_spans(table, pred, "default", split)
+    return score_submission(table, Submission(spans=pred), "default", split, resamples=0)
 
 
 def evaluate(

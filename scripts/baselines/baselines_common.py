@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 import pyarrow.parquet as pq
 from datasets import Features
 
-from chainpolicy.evaluation.scoring import Score, score, score_spans
+from chainpolicy.evaluation.scoring import Score, score, score_submission
+from chainpolicy.evaluation.submission import GoldSentence, Submission
 from chainpolicy.paths import dataset_dir
 from chainpolicy.records import Span as ScoredSpan
 from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, types_for
@@ -284,19 +285,26 @@ def official_score(
         return score(dataset, path, "default", split)
 
 
-def gold_table(sentences: Iterable[Sentence]) -> dict[str, tuple[str, list[ScoredSpan]]]:
-    """Gold in the shape ``score_spans`` takes: id -> (text, the package's spans)."""
-    return {s.id: (s.text, [ScoredSpan(*g) for g in s.spans]) for s in sentences if s.gold}
+def gold_table(sentences: Iterable[Sentence]) -> dict[str, GoldSentence]:
+    """Gold in the shape the scorer takes: id -> the package's gold sentence."""
+    return {
+        s.id: GoldSentence(
+            s.id, s.text, tuple(ScoredSpan(*g) for g in s.spans), s.gold, s.script, s.article_id
+        )
+        for s in sentences
+    }
 
 
 def quick_score(
     sentences: Sequence[Sentence], predictions: Mapping[str, Sequence[Span]], split: str
 ) -> Score:
-    """The official matching (``score_spans``) in memory, for tuning on validation."""
+    """The official matching in memory (no bootstrap), for tuning on validation."""
     predicted = {
         sid: [ScoredSpan(*s) for s in resolve(spans)] for sid, spans in predictions.items()
     }
-    return score_spans(gold_table(sentences), predicted, "default", split)
+    return score_submission(
+        gold_table(sentences), Submission(spans=predicted), "default", split, resamples=0
+    )
 
 
 def label_f1(result: Score, label: str) -> float:

@@ -72,9 +72,9 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `chainpolicy --help` stays fast and each layer stays in its module.
-    from chainpolicy import cli_corpus, cli_dataset, cli_labelstudio, cli_pass
+    from chainpolicy import cli_corpus, cli_dataset, cli_evaluation, cli_labelstudio, cli_pass
 
-    for module in (cli_corpus, cli_dataset, cli_labelstudio, cli_pass):
+    for module in (cli_corpus, cli_dataset, cli_evaluation, cli_labelstudio, cli_pass):
         for command in module.COMMANDS:
             main.add_command(command)
 

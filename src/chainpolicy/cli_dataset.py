@@ -75,6 +75,7 @@ def _inputs(
         splits_file=splits_file or annotations_dir() / split_rule.SPLITS_FILE,
         card_template=card or repo_root() / "dataset_card.md",
         guidelines=annotations_dir() / "guidelines.md",
+        leaderboard=repo_root() / "leaderboard",
     )
 
 
@@ -302,49 +303,9 @@ def publish_command(repo_id: str, revision: str | None, folder: Path | None, dry
     click.echo(f"uploaded {len(files)} files: {url}")
 
 
-@click.command("score")
-@click.argument("predictions", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--config", default="default", show_default=True, help="default or zh_hans.")
-@click.option("--split", default="test", show_default=True)
-@click.option(
-    "--dataset",
-    "folder",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="The dataset folder [default: dataset/].",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def score_command(
-    predictions: Path, config: str, split: str, folder: Path | None, as_json: bool
-) -> None:
-    """Score system spans (JSONL: id, spans) against the gold spans: the leaderboard metric."""
-    from chainpolicy.evaluation.scoring import score
-
-    if config not in ("default", "zh_hans"):
-        raise InputError(f"--config must be default or zh_hans, got {config!r}")
-    result = score(folder or dataset_dir(), predictions, config, split)
-    if as_json:
-        click.echo(result.model_dump_json(indent=2))
-        return
-    if result.sentences == 0:
-        click.echo(f"no gold-annotated sentence in {config}/{split} yet: nothing to score")
-        return
-    click.echo(f"{config}/{split}: {result.sentences} gold sentences")
-    click.echo("label	gold	pred	strict P	strict R	strict F1	partial F1")
-    for r in result.labels:
-        click.echo(
-            f"{r.label}	{r.gold}	{r.predicted}	{r.strict_precision:.3f}	"
-            f"{r.strict_recall:.3f}	{r.strict_f1:.3f}	{r.partial_f1:.3f}"
-        )
-    click.echo(
-        f"micro					{result.micro_strict_f1:.3f}	{result.micro_partial_f1:.3f}"
-    )
-
-
 COMMANDS: list[click.Command] = [
     build_command,
     splits_command,
     agreement_command,
     publish_command,
-    score_command,
 ]

@@ -1,128 +1,238 @@
-"""The official scorer, cross-checked with nervaluate on a dataset built from a real export."""
+"""The official scorer on the committed test gold: the gate, the matching, the report."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import random
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nervaluate import Evaluator
 
-from chainpolicy.dataset.build import BuildResult
 from chainpolicy.errors import InputError
-from chainpolicy.evaluation.scoring import machine_baseline, score
-
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
-
-
-@pytest.fixture
-def gold(run_build: Callable[..., BuildResult]) -> Path:
-    return run_build([FIXTURE]).out  # type: ignore[return-value]
+from chainpolicy.evaluation import scoring
+from chainpolicy.evaluation.scoring import load_gold, machine_baseline, score
+from chainpolicy.evaluation.submission import GoldSentence
+from chainpolicy.paths import dataset_dir, repo_root
+from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME
 
 
-def _write(path: Path, items: list[dict[str, object]]) -> Path:
+@pytest.fixture(scope="module")
+def gold() -> dict[str, GoldSentence]:
+    return load_gold(dataset_dir(), "default", "test")
+
+
+def _line(sentence_id: str, spans: list[Any]) -> dict[str, Any]:
+    return {
+        "id": sentence_id,
+        "spans": [
+            {"start": s.start, "end": s.end, "label": s.label, "type": s.type} for s in spans
+        ],
+    }
+
+
+def _perfect(gold: dict[str, GoldSentence]) -> list[dict[str, Any]]:
+    return [_line(s.id, list(s.spans)) for s in gold.values() if s.gold]
+
+
+def _write(path: Path, items: list[Any]) -> Path:
     path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), "utf-8")
     return path
 
 
-def test_perfect_and_partial_systems_against_nervaluate(gold: Path, tmp_path: Path) -> None:
-    import pyarrow.parquet as pq
+def test_a_perfect_submission_scores_one_with_intervals_and_the_gold_digest(
+    gold: dict[str, GoldSentence], tmp_path: Path
+) -> None:
+    result = score(dataset_dir(), _write(tmp_path / "p.jsonl", _perfect(gold)))
+    assert result.micro_strict_f1 == result.macro_strict_f1 == result.micro_partial_f1 == 1.0
+    assert result.sentences == sum(s.gold for s in gold.values()) and result.missing == 0
+    assert result.intervals["sentences"]["micro_strict_f1"].low == 1.0
+    assert result.gold_digest == scoring.gold_digest(gold)
+    assert {g.name for g in result.articles} == {s.article_id for s in gold.values() if s.gold}
+    assert {g.name for g in result.scripts} == {s.script for s in gold.values() if s.gold}
+    assert all(t.f1 == 1.0 for k, t in result.types.items() if t.precision)
 
-    split = "test"
-    table = pq.read_table(gold / f"data/default/{split}-00000-of-00001.parquet")
-    rows = [r for r in table.to_pylist() if r["annotation_status"] in (1, 2)]
-    assert rows, "the fixture annotates test-split sentences"
-    label_names = ["entity", "figure", "claim"]
-    perfect = [
-        {"id": r["id"], "spans": [{**s, "label": label_names[s["label"]]} for s in r["spans"]]}
-        for r in rows
-    ]
-    result = score(gold, _write(tmp_path / "p.jsonl", perfect), split=split)
-    assert result.micro_strict_f1 == 1.0
 
-    # Shift every entity's end by one: strict misses, partial gives half credit.
-    shifted = [
-        {
-            "id": item["id"],
-            "spans": [
-                {**s, "end": s["end"] - 1}
-                if s["label"] == "entity" and s["end"] - s["start"] > 1
-                else s
-                for s in item["spans"]  # type: ignore[attr-defined]
-            ],
-        }
-        for item in perfect
-    ]
-    result = score(gold, _write(tmp_path / "s.jsonl", shifted), split=split)
+def test_strict_and_partial_agree_with_nervaluate_on_shifted_entities(
+    gold: dict[str, GoldSentence], tmp_path: Path
+) -> None:
+    items = _perfect(gold)
+    for item in items:  # shorten every entity longer than one character
+        for span in item["spans"]:
+            if span["label"] == "entity" and span["end"] - span["start"] > 1:
+                span["end"] -= 1
+    result = score(dataset_dir(), _write(tmp_path / "s.jsonl", items))
     entity = next(r for r in result.labels if r.label == "entity")
 
-    def as_ner(spans: list[dict[str, object]]) -> list[dict[str, object]]:
+    def as_ner(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [
-            {"label": s["type"], "start": s["start"], "end": int(s["end"]) - 1}  # type: ignore[call-overload]
+            {"label": s["type"], "start": s["start"], "end": s["end"] - 1}
             for s in spans
             if s["label"] == "entity"
         ]
 
-    true = [as_ner(item["spans"]) for item in perfect]  # type: ignore[arg-type]
-    pred = [as_ner(item["spans"]) for item in shifted]  # type: ignore[arg-type]
-    tags = ["ORG", "LOC", "PER", "WORK", "PRODUCT"]
+    true = [as_ner(_line(s.id, list(s.spans))["spans"]) for s in gold.values() if s.gold]
+    pred = [as_ner(item["spans"]) for item in items]
+    tags = list(LABELS_BY_NAME["entity"].types)
     overall = Evaluator(true, pred, tags=tags, loader="dict").evaluate()["overall"]
     assert entity.strict_f1 == pytest.approx(overall["strict"].f1)
     assert entity.partial_f1 == pytest.approx(overall["partial"].f1)
     assert entity.strict_f1 < entity.partial_f1 < 1.0
 
 
-def test_bad_predictions_are_named(gold: Path, tmp_path: Path) -> None:
-    first = "02dec154e1ac7468-p001-s02"
-    bad = _write(
-        tmp_path / "bad.jsonl",
-        [{"id": first, "spans": [{"start": 0, "end": 999, "label": "entity", "type": "LOC"}]}],
-    )
-    with pytest.raises(InputError, match=r"bad.jsonl:1: offsets 0:999 outside the text"):
-        score(gold, bad)
-    typed = _write(
-        tmp_path / "t.jsonl",
-        [{"id": first, "spans": [{"start": 0, "end": 2, "label": "entity", "type": "CITY"}]}],
-    )
-    with pytest.raises(InputError, match="type 'CITY'"):
-        score(gold, typed)
-
-
-def test_a_submission_that_is_not_utf8_or_json_is_one_line_naming_the_line(
-    gold: Path, tmp_path: Path
+def test_scores_do_not_depend_on_the_order_of_lines_or_spans(
+    gold: dict[str, GoldSentence], tmp_path: Path
 ) -> None:
-    latin = tmp_path / "latin.jsonl"
-    latin.write_bytes(b'{"id": "a", "spans": []}\n{"id": "caf\xe9", "spans": []}\n')
-    with pytest.raises(InputError) as info:
-        score(gold, latin)
-    assert str(info.value) == f"{latin}:2: not UTF-8 (byte 0xe9 at column 12 of the line)"
-    broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"id": "a", "spans": [\n', "utf-8")
-    with pytest.raises(InputError, match=r"broken.jsonl:1: not JSON \(.* at column \d+\)$"):
-        score(gold, broken)
-    shape = _write(tmp_path / "shape.jsonl", [{"id": "a", "spans": [{"start": "x"}]}])
-    with pytest.raises(InputError) as info:
-        score(gold, shape)
-    assert "\n" not in str(info.value) and "spans.0.start" in str(info.value)
+    items = _perfect(gold)[::2]
+    for item in items[::3]:
+        item["spans"] = item["spans"][1:]  # some misses
+    first = score(dataset_dir(), _write(tmp_path / "a.jsonl", items))
+    rng = random.Random(3)
+    shuffled = [dict(i, spans=rng.sample(i["spans"], len(i["spans"]))) for i in items]
+    rng.shuffle(shuffled)
+    assert score(dataset_dir(), _write(tmp_path / "b.jsonl", shuffled)) == first
+    assert first.missing == sum(s.gold for s in gold.values()) - len(items)
 
 
-def test_machine_baseline_is_the_machine_config_scored_as_a_submission(
-    gold: Path, tmp_path: Path
+def _first_gold(gold: dict[str, GoldSentence]) -> GoldSentence:
+    return next(s for s in gold.values() if s.gold and len(s.text) > 5)
+
+
+def _span(**kw: Any) -> dict[str, Any]:
+    return {"start": 0, "end": 2, "label": "claim", **kw}
+
+
+GATE = [
+    ("claim with a made-up type", [_span(type="FOO")], "label claim takes no type, got 'FOO'"),
+    ("claim with an entity type", [_span(type="ORG")], "label claim takes no type, got 'ORG'"),
+    ("unknown type", [_span(label="entity", type="CITY")], "type 'CITY' is not one of"),
+    ("no type", [_span(label="entity")], "type None is not one of"),
+    ("unknown label", [_span(label="person")], "unknown label 'person'"),
+    ("string offset", [_span(start="0")], "spans.0.start: Input should be a valid integer"),
+    ("float offset", [_span(end=2.0)], "spans.0.end: Input should be a valid integer"),
+    ("bool offset", [_span(start=True)], "spans.0.start: Input should be a valid integer"),
+    ("extra key", [_span(score=0.9)], "spans.0.score: Extra inputs are not permitted"),
+    ("empty span", [_span(end=0)], "offsets outside the text or empty"),
+    ("beyond the text", [_span(end=10_000)], "offsets outside the text or empty"),
+    ("wrong text", [_span(text="不对")], "is not the text at these offsets"),
+    ("duplicate", [_span(), _span()], "duplicate claim spans 0:2 and 0:2"),
+    # The issue's example: (0,2)+(0,3) would let greedy matching lose a true positive.
+    (
+        "overlapping",
+        [_span(label="entity", type="PER"), _span(label="entity", type="PER", end=3)],
+        "overlapping entity spans 0:2 and 0:3",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "spans", "message"), GATE, ids=[g[0] for g in GATE])
+def test_the_gate_refuses_what_a_leaderboard_must_not_score(
+    gold: dict[str, GoldSentence], tmp_path: Path, name: str, spans: list[Any], message: str
 ) -> None:
+    sentence = _first_gold(gold)
+    path = _write(tmp_path / "bad.jsonl", [{"id": sentence.id, "spans": spans}])
+    with pytest.raises(InputError) as info:
+        score(dataset_dir(), path)
+    text = str(info.value)
+    assert text.startswith(f"{path}:1: ") and message in text, (name, text)
+    assert "\n" not in text
+
+
+def test_ids_outside_the_split_a_repeated_sentence_and_no_gold_line_are_refused(
+    gold: dict[str, GoldSentence], tmp_path: Path
+) -> None:
+    train = load_gold(dataset_dir(), "default", "train")
+    wrong = _write(tmp_path / "w.jsonl", [_line(next(iter(train)), [])])
+    with pytest.raises(InputError, match=r"w.jsonl:1: id .* is not a sentence of the scored split"):
+        score(dataset_dir(), wrong)
+    sentence = _first_gold(gold)
+    twice = _write(tmp_path / "t.jsonl", [_line(sentence.id, []), _line(sentence.id, [])])
+    with pytest.raises(InputError, match=r"t.jsonl:2: sentence .* appears twice"):
+        score(dataset_dir(), twice)
+    not_gold = [s for s in gold.values() if not s.gold]
+    if not_gold:  # a file with lines for non-gold sentences only scores nothing: refused
+        nothing = _write(tmp_path / "n.jsonl", [_line(not_gold[0].id, [])])
+        with pytest.raises(InputError, match="no line for any of the"):
+            score(dataset_dir(), nothing)
+
+
+def test_missing_gold_sentences_count_as_empty_unless_require_all(
+    gold: dict[str, GoldSentence], tmp_path: Path
+) -> None:
+    items = _perfect(gold)
+    path = _write(tmp_path / "half.jsonl", items[: len(items) // 2])
+    result = score(dataset_dir(), path)
+    assert result.missing == len(items) - len(items) // 2
+    assert result.micro_strict_f1 < 1.0
+    with pytest.raises(InputError, match=r"gold sentence\(s\) have no line \(--require-all\)"):
+        score(dataset_dir(), path, require_all=True)
+
+
+def test_paired_bootstrap_of_a_system_with_itself_and_with_nothing(
+    gold: dict[str, GoldSentence], tmp_path: Path
+) -> None:
+    from chainpolicy.evaluation.submission import read
+
+    perfect = read(_write(tmp_path / "p.jsonl", _perfect(gold)), gold)
+    empty = read(_write(tmp_path / "e.jsonl", [_line(_first_gold(gold).id, [])]), gold)
+    same = scoring.compare(gold, perfect, perfect)
+    assert (same.difference, same.interval.low, same.interval.high) == (0.0, 0.0, 0.0)
+    assert same.p_value == 1.0
+    better = scoring.compare(gold, perfect, empty)
+    assert better.difference == 1.0 and better.interval.low > 0 and better.p_value < 0.01
+
+
+def test_machine_baseline_is_the_machine_config_scored_as_a_submission(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    machine = pq.read_table(gold / "data/machine_preannotations/test-00000-of-00001.parquet")
-    label_names = ["entity", "figure", "claim"]
+    path = dataset_dir() / "data/machine_preannotations/test-00000-of-00001.parquet"
     items = [
-        {"id": r["id"], "spans": [{**s, "label": label_names[s["label"]]} for s in r["spans"]]}
-        for r in machine.to_pylist()
+        {
+            "id": r["id"],
+            "spans": [
+                {
+                    "start": s["start"],
+                    "end": s["end"],
+                    "label": LABEL_NAMES[s["label"]],
+                    "type": s["type"],
+                }
+                for s in r["spans"]
+            ],
+        }
+        for r in pq.read_table(path).to_pylist()
     ]
-    assert any(item["spans"] for item in items), "the fixture's tasks carry predictions"
-    baseline = machine_baseline(gold, "test")
-    assert baseline is not None and baseline.sentences > 0
-    assert baseline == score(gold, _write(tmp_path / "machine.jsonl", items), split="test")
+    baseline = machine_baseline(dataset_dir(), "test")
+    assert baseline is not None
+    assert baseline == score(dataset_dir(), _write(tmp_path / "m.jsonl", items))
 
 
-def test_no_machine_baseline_without_gold(run_build: Callable[..., BuildResult]) -> None:
-    assert machine_baseline(run_build([], "empty").out, "test") is None  # type: ignore[arg-type]
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainpolicy", *args],
+        capture_output=True,
+        text=True,
+        cwd=repo_root(),
+        check=False,
+    )
+
+
+def test_the_cli_prints_the_report_refuses_in_one_line_and_compares(
+    gold: dict[str, GoldSentence], tmp_path: Path
+) -> None:
+    perfect = _write(tmp_path / "p.jsonl", _perfect(gold))
+    half = _write(tmp_path / "h.jsonl", _perfect(gold)[::2])
+    done = _cli("score", str(perfect))
+    assert done.returncode == 0, done.stderr
+    assert "gold " + scoring.gold_digest(gold)[:16] in done.stdout
+    assert "95% CI by sentence" in done.stdout and "by article" in done.stdout
+    compared = _cli("score", str(half), "--compare", str(perfect), "--json")
+    payload = json.loads(compared.stdout)
+    assert {c["unit"] for c in payload["comparison"]} == {"sentences", "articles"}
+    assert payload["comparison"][0]["difference"] < 0
+    bad = _write(tmp_path / "bad.jsonl", [{"id": "nope", "spans": []}])
+    refused = _cli("score", str(bad))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "Traceback" not in refused.stderr

@@ -26,14 +26,15 @@ import pytest
 from datasets import Features
 from headless import chromium, drag_select, evidence_on_failure, png_size, require, save_evidence
 
+from chainpolicy.contract.regions import check_annotation
+from chainpolicy.contract.taskdata import NEXT_KEY, PREV_KEY, TITLE_KEY
 from chainpolicy.labelstudio import server
 from chainpolicy.labelstudio.client import connect
-from chainpolicy.labelstudio.config import NEXT_KEY, PREV_KEY, TITLE_KEY, label_config
+from chainpolicy.labelstudio.config import label_config
 from chainpolicy.labelstudio.sync import find_project
 from chainpolicy.paths import repo_root
 from chainpolicy.schema import LABELS_BY_NAME
 from chainpolicy.validate.export import iter_tasks
-from chainpolicy.validate.regions import check_annotation
 
 pytestmark = [pytest.mark.browser, pytest.mark.labelstudio]
 
@@ -96,7 +97,7 @@ def required_message(label: str) -> str:
 def spans(result: list[Any], text: str) -> set[tuple[int, int, str, str | None]]:
     checked = check_annotation(result, text)
     assert not checked.rejected, checked.rejected
-    return {(r.start, r.end, r.label, r.type) for r in checked.regions}
+    return {(r.start, r.end, r.label, r.type) for r in checked.spans}
 
 
 def highlights(page: Any) -> set[tuple[int, int, str, str]]:

@@ -68,6 +68,7 @@ class BuildInputs:
     splits_file: Path
     card_template: Path
     guidelines: Path | None = None  # copied into the folder so the card can point to it
+    leaderboard: Path | None = None  # entries the card's Evaluation section scores and shows
 
 
 @dataclass
@@ -149,7 +150,7 @@ def _build(inputs: BuildInputs, out: Path, report_dir: Path, strict: bool) -> Bu
         rows = RowWriter(staging)
         tally, agreement = _pass2(source, index, assignment, store, ledger, rows)
         report = _report(source.description, index, ledger, tally, agreement)
-        card.write(staging, report, inputs.card_template, rows.rows)
+        card.write(staging, report, inputs.card_template, rows.rows, inputs.leaderboard)
         if inputs.guidelines is not None:
             shutil.copyfile(inputs.guidelines, staging / GUIDELINES)
         if strict and report.quarantined > 0:

@@ -43,7 +43,11 @@ def size_category(n: int) -> str:
 
 
 def write(
-    root: Path, report: BuildReport, template: Path, rows: Mapping[str, Mapping[str, int]]
+    root: Path,
+    report: BuildReport,
+    template: Path,
+    rows: Mapping[str, Mapping[str, int]],
+    leaderboard: Path | None = None,
 ) -> None:
     text = template.read_text("utf-8")
     match = _FRONT.match(text)
@@ -55,7 +59,7 @@ def write(
     data.size_categories = [size_category(report.sentences)]
     _dataset_info(root, rows).to_dataset_card_data(data)
     _configs(rows).to_dataset_card_data(data)
-    context = CardContext(report, rows, root)
+    context = CardContext(report, rows, root, leaderboard)
 
     def fill(found: re.Match[str]) -> str:
         name = found.group(1)

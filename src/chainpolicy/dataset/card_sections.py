@@ -7,6 +7,7 @@ here plus its marker in the template (and a test).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ from chainpolicy.contract.reasons import OUTCOMES, REASONS
 from chainpolicy.dataset.chart import CHART_PATH
 from chainpolicy.dataset.configs import CONFIGS
 from chainpolicy.dataset.report import BuildReport
-from chainpolicy.evaluation.scoring import machine_baseline
-from chainpolicy.schema import LABEL_NAMES, LABELS, REPAIR_KINDS, TYPE_DESCRIPTIONS
+from chainpolicy.evaluation import leaderboard
+from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, LABELS, REPAIR_KINDS, TYPE_DESCRIPTIONS
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class CardContext:
     report: BuildReport
     rows: Mapping[str, Mapping[str, int]]  # rows per config and split
     root: Path  # the dataset folder being written
+    leaderboard: Path | None = None  # the leaderboard entries (leaderboard/), if any
 
     @property
     def splits(self) -> list[str]:
@@ -186,38 +188,43 @@ def _build(ctx: CardContext) -> str:
     return out
 
 
-def _model_versions(root: Path) -> list[str]:
-    path = root / data_path("machine_preannotations", "test")
+@section("leaderboard")
+def _leaderboard(ctx: CardContext) -> str:
+    """The leaderboard table, scored against this build's gold (``evaluation.leaderboard``)."""
+    if not any(
+        split.status.get(s, 0) for split in ctx.report.splits.values() for s in GOLD_STATUSES
+    ):
+        return "Not measured yet: the dataset has no gold annotation.\n"
+    if ctx.leaderboard is None or not ctx.leaderboard.is_dir():
+        return "No leaderboard entries yet.\n"
+    rows, stale = leaderboard.score_entries(ctx.root, ctx.leaderboard, strict=False)
+    out = leaderboard.render(ctx.root, rows)
+    if stale:
+        out += (
+            f"\n{len(stale)} entr{'y was' if len(stale) == 1 else 'ies were'} left out: scored "
+            f"on another release's gold ({', '.join(stale)}); re-run and resubmit.\n"
+        )
+    return out
+
+
+@section("submission_example")
+def _submission_example(ctx: CardContext) -> str:
+    """Two lines in the submission format: test sentences with the machine pre-annotations
+    (a format example, not gold)."""
+    path = ctx.root / data_path("machine_preannotations", "test")
     if not path.exists():
-        return []
-    return sorted(set(pq.read_table(path, columns=["model_version"]).column(0).to_pylist()))
-
-
-@section("baseline")
-def _baseline(ctx: CardContext) -> str:
-    result = machine_baseline(ctx.root, "test")
-    if result is None:
-        return "Not measured yet: the test split has no gold annotation.\n"
-    versions = _model_versions(ctx.root)
-    body = [
-        [
-            r.label,
-            r.gold,
-            r.predicted,
-            f"{r.strict_precision:.3f}",
-            f"{r.strict_recall:.3f}",
-            f"{r.strict_f1:.3f}",
-            f"{r.partial_f1:.3f}",
+        return "```json\n" + '{"id": "<sentence id>", "spans": []}' + "\n```\n"
+    lines = []
+    for row in pq.read_table(path).to_pylist()[:2]:
+        spans = [
+            {
+                "start": s["start"],
+                "end": s["end"],
+                "label": LABEL_NAMES[s["label"]],
+                "type": s["type"],
+                "text": s["text"],
+            }
+            for s in row["spans"][:3]
         ]
-        for r in result.labels
-    ]
-    body.append(
-        ["micro", "", "", "", "", f"{result.micro_strict_f1:.3f}", f"{result.micro_partial_f1:.3f}"]
-    )
-    head = (
-        f"The machine pre-annotator ({', '.join(versions) or 'unknown version'}, the "
-        f"`machine_preannotations` config) scored with `chainpolicy score` on the "
-        f"{result.sentences} gold sentences of the test split:\n\n"
-    )
-    header = ["label", "gold", "predicted", "strict P", "strict R", "strict F1", "partial F1"]
-    return head + table(header, body)
+        lines.append(json.dumps({"id": row["id"], "spans": spans}, ensure_ascii=False))
+    return "```json\n" + "\n".join(lines) + "\n```\n"

@@ -97,6 +97,9 @@ def annotation_features() -> Features:
             "ground_truth": Value("bool"),
             "task_id": Value("int64"),
             "vote": ClassLabel(names=list(VOTE_STATUSES)),
+            # Label Studio's updated_at (else created_at), UTC: what "most recent" means in
+            # adjudication, so that users can re-adjudicate (e.g. leave one annotator out).
+            "updated_at": Value("timestamp[us, tz=UTC]"),
             "text": Value("string"),
             "spans": List(span_feature()),
         }

@@ -81,6 +81,7 @@ class RowWriter:
                 ground_truth=vote.ground_truth,
                 task_id=decided.task_of[vote.annotation_id],
                 vote=VOTE_STATUSES.index(decided.vote_status[vote.annotation_id]),
+                updated_at=vote.recency if vote.recency >= 0 else None,  # microseconds, UTC
                 text=record.text,
                 spans=span_rows(record.text, sorted_spans(vote.spans)),
             )
