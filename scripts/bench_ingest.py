@@ -48,13 +48,13 @@ def make_corpus(target: Path, megabytes: float) -> int:
     return total
 
 
-def child_ingest(sources: Path, out: Path) -> None:
-    from chainpolicy.corpus.ingest import iter_marked_builds
+def child_ingest(sources: Path, out: Path, jobs: int = 1) -> None:
+    # Exactly what `chainpolicy sentences --jobs N --out FILE` runs.
+    from chainpolicy.corpus.jsonl import iter_jsonl_articles
 
-    with out.open("w", encoding="utf-8") as fh:
-        for build in iter_marked_builds(sources, sources / "errata.json"):
-            for record in build.records:
-                fh.write(record.model_dump_json() + "\n")
+    with out.open("wb") as fh:
+        for lines in iter_jsonl_articles(sources, sources / "errata.json", jobs_=jobs):
+            fh.writelines(lines)
 
 
 def child_floor(sources: Path, out: Path) -> None:

@@ -14,7 +14,8 @@ from chainpolicy import atomic
 from chainpolicy.corpus import ERRATA_FILE, load_corpus, mojibake
 from chainpolicy.corpus import add_article as adding
 from chainpolicy.corpus import manifest as manifest_mod
-from chainpolicy.corpus.ingest import Corpus, iter_marked_builds, repair
+from chainpolicy.corpus.ingest import Corpus, repair
+from chainpolicy.corpus.jsonl import iter_jsonl_articles
 from chainpolicy.errors import InputError, decode_utf8
 from chainpolicy.paths import annotations_dir, sources_dir
 from chainpolicy.records import Script
@@ -63,19 +64,34 @@ def _corpus(sources: Path | None, errata: Path | None) -> Corpus:
     default=None,
     help="Write JSONL here (atomically) instead of stdout.",
 )
-def sentences_command(sources: Path | None, errata: Path | None, out: Path | None) -> None:
-    """Write the sentence records, one JSON object per line (streamed article by article)."""
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes building articles in parallel (same output).",
+)
+def sentences_command(
+    sources: Path | None, errata: Path | None, out: Path | None, jobs: int
+) -> None:
+    """Write the sentence records, one JSON object per line (streamed article by article).
+
+    With --jobs N, N worker processes build the articles; the output is the same, byte for byte.
+    """
     warn_unlisted(sources)
-    builds = iter_marked_builds(sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE)
-    lines = (r.model_dump_json() + "\n" for build in builds for r in build.records)
+    articles = iter_jsonl_articles(
+        sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE, jobs_=jobs
+    )
     if out is None:
-        sys.stdout.writelines(lines)
+        for lines in articles:
+            sys.stdout.buffer.writelines(lines)
+        sys.stdout.flush()
         return
     count = 0
-    with atomic.open_text(out) as fh:
-        for line in lines:
-            fh.write(line)
-            count += 1
+    with atomic.open_binary(out) as fh:
+        for lines in articles:
+            fh.writelines(lines)
+            count += len(lines)
     click.echo(f"wrote {count} records to {out}", err=True)
 
 

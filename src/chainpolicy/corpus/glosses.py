@@ -25,13 +25,25 @@ def readings(char: str) -> frozenset[str]:
     return frozenset(unicodedata.normalize("NFC", r) for group in found for r in group)
 
 
+_KIND = "pinyin_gloss"
+# (character, gloss) -> whether the gloss reads the character: the same pairs recur across a
+# corpus, and the lookup is far cheaper than normalising and asking pypinyin again.
+_IS_READING: dict[tuple[str, str], bool] = {}
+
+
+def _reads(char: str, gloss: str) -> bool:
+    known = _IS_READING.get((char, gloss))
+    if known is None:
+        known = _IS_READING[char, gloss] = unicodedata.normalize("NFC", gloss) in readings(char)
+        if len(_IS_READING) > 65536:  # bounded: memory stays flat on any corpus
+            _IS_READING.clear()
+    return known
+
+
 def find(text: str) -> list[Edit]:
     edits = []
     for match in _GLOSS.finditer(text):
         start = match.start()
-        if start == 0:
-            continue
-        reading = unicodedata.normalize("NFC", match.group(1))
-        if reading in readings(text[start - 1]):
-            edits.append(Edit(start=start, end=match.end(), after="", kind="pinyin_gloss"))
+        if start and _reads(text[start - 1], match.group(1)):
+            edits.append(Edit(start, match.end(), "", _KIND))
     return edits

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chainpolicy.corpus import errata as errata_mod
 from chainpolicy.corpus import footnotes, mojibake, repairs, roles, segment
@@ -21,6 +22,10 @@ from chainpolicy.corpus.scriptview import to_hans
 from chainpolicy.errors import InputError
 from chainpolicy.records import ArticleRecord, SentenceRecord
 
+# A sentence record as a plain dict, keys in SentenceRecord's field order: the ingest builds
+# hundreds of thousands of these, and pydantic models are made only for callers that need them.
+Row = dict[str, Any]
+
 
 @dataclass
 class ArticleBuild:
@@ -28,8 +33,14 @@ class ArticleBuild:
     raw: str
     rope: Rope
     changes: list[Change]
-    records: list[SentenceRecord] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
     unrepaired: list[mojibake.Run] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[SentenceRecord]:
+        # model_construct: every field was computed here from validated inputs; records are
+        # validated where they cross a boundary (JSONL readers, the dataset build).
+        return [SentenceRecord.model_construct(**row) for row in self.rows]
 
     @property
     def repair_counts(self) -> dict[str, int]:
@@ -47,7 +58,7 @@ class ArticleBuild:
             text=self.rope.text,
             raw_chars=len(self.raw),
             repair_counts=self.repair_counts,
-            n_records=len(self.records),
+            n_records=len(self.rows),
         )
 
 
@@ -60,6 +71,9 @@ def repair(source: ArticleSource, raw: str, errata: list[Edit]) -> ArticleBuild:
     return build
 
 
+_NO_SKIP: frozenset[int] = frozenset()
+
+
 def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[Change]) -> None:
     text, rope, article = build.rope.text, build.rope, build.source
     if text[:1].isspace():
@@ -70,10 +84,22 @@ def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[C
     line_roles = roles.classify(lines[:n_body], article.line_roles)
     spans: list[tuple[int, int, int, str, str]] = []  # start, end, raw line, role, id stem
     offset = 0
+    raw, raw_pos, raw_lines = build.raw, 0, 0  # newlines counted up to raw_pos (body lines)
     for number, line in enumerate(lines):
-        line_skip = frozenset(p - offset for p in skip if offset <= p < offset + len(line))
+        line_skip = (
+            frozenset(p - offset for p in skip if offset <= p < offset + len(line))
+            if skip
+            else _NO_SKIP
+        )
         if number < n_body:
-            raw_line = build.raw.count("\n", 0, rope.raw_span(offset, offset + 1)[0]) if line else 0
+            raw_line = 0
+            if line:
+                # Body lines keep their raw order, so the newlines are counted once, onwards.
+                pos = rope.raw_span(offset, offset + 1)[0]
+                if pos < raw_pos:
+                    raw_pos, raw_lines = 0, 0
+                raw_lines += raw.count("\n", raw_pos, pos)
+                raw_pos, raw_line = pos, raw_lines
             stem, role = f"p{number:03d}", line_roles[number]
         else:
             note = notes[number - n_body]
@@ -84,38 +110,50 @@ def _segment(build: ArticleBuild, notes: list[footnotes.Footnote], moves: list[C
         offset += len(line) + 1
 
     anchors = _anchor_offsets(notes)
-    records: list[SentenceRecord] = []
+    hans = _hans_view(text)
+    rows: list[Row] = []
     per_stem: Counter[str] = Counter()
     for index, (start, end, raw_line, role, stem) in enumerate(spans):
         per_stem[stem] += 1
         next_start = spans[index + 1][0] if index + 1 < len(spans) else len(text)
         sentence = text[start:end]
         raw_start, raw_end = rope.raw_span(start, end)
-        fn_number = int(stem[2:]) if stem.startswith("fn") else None
-        # model_construct: every field is computed here from validated inputs; the records are
-        # validated where they cross a boundary (JSONL readers, the dataset build).
-        records.append(
-            SentenceRecord.model_construct(
-                id=f"{article.id}-{stem}-s{per_stem[stem]:02d}",
-                article_id=article.id,
-                index=index,
-                line=raw_line,
-                role=role,
-                script=article.script,
-                text=sentence,
-                text_hans=to_hans(sentence),
-                sep=text[end:next_start],
-                start=start,
-                end=end,
-                raw_start=raw_start,
-                raw_end=raw_end,
-                text_sha1=hashlib.sha1(sentence.encode("utf-8")).hexdigest(),
-                footnote_number=fn_number,
-                duplicate_of=None,
-                footnote_anchor=None,
-            )
+        rows.append(
+            {
+                "id": f"{article.id}-{stem}-s{per_stem[stem]:02d}",
+                "article_id": article.id,
+                "index": index,
+                "line": raw_line,
+                "role": role,
+                "script": article.script,
+                "text": sentence,
+                "text_hans": hans[start:end] if hans is not None else to_hans(sentence),
+                "sep": text[end:next_start],
+                "start": start,
+                "end": end,
+                "raw_start": raw_start,
+                "raw_end": raw_end,
+                "text_sha1": hashlib.sha1(sentence.encode("utf-8")).hexdigest(),
+                "duplicate_of": None,
+                "footnote_anchor": None,
+                "footnote_number": int(stem[2:]) if stem.startswith("fn") else None,
+            }
         )
-    build.records = _link_footnotes(records, anchors)
+    _link_footnotes(rows, anchors)
+    build.rows = rows
+
+
+def _hans_view(text: str) -> str | None:
+    """The simplified view of the whole article, when it can be sliced per sentence.
+
+    One OpenCC call per article instead of one per sentence. OpenCC converts by the longest
+    dictionary phrase from each position, and its phrases hold no sentence-end marks or line
+    breaks, so no phrase spans a record boundary: the slice of the converted article is the
+    converted sentence. That needs a conversion that keeps the length (t2s does on every text
+    here); otherwise each sentence is converted on its own.
+    """
+    hans = to_hans(text)
+    return hans if len(hans) == len(text) else None
 
 
 def _anchor_offsets(notes: list[footnotes.Footnote]) -> dict[int, int]:
@@ -127,18 +165,15 @@ def _anchor_offsets(notes: list[footnotes.Footnote]) -> dict[int, int]:
     return out
 
 
-def _link_footnotes(records: list[SentenceRecord], anchors: dict[int, int]) -> list[SentenceRecord]:
-    body = [r for r in records if r.role != "footnote"]
-    out = []
-    for record in records:
-        if record.footnote_number is not None:
-            pos = anchors[record.footnote_number]
-            holder = next((r for r in body if r.start < pos <= r.end), None) or next(
-                r for r in body if r.start >= pos
+def _link_footnotes(rows: list[Row], anchors: dict[int, int]) -> None:
+    body = [r for r in rows if r["role"] != "footnote"]
+    for row in rows:
+        if row["footnote_number"] is not None:
+            pos = anchors[row["footnote_number"]]
+            holder = next((r for r in body if r["start"] < pos <= r["end"]), None) or next(
+                r for r in body if r["start"] >= pos
             )
-            record = record.model_copy(update={"footnote_anchor": holder.id})
-        out.append(record)
-    return out
+            row["footnote_anchor"] = holder["id"]
 
 
 @dataclass
@@ -154,8 +189,11 @@ class Corpus:
         return [b.article_record() for b in self.builds]
 
 
-def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
-    """Build article by article, in corpus order (memory stays flat however many articles)."""
+Job = tuple[Path, Path, ArticleSource, list[tuple[int, errata_mod.Erratum]]]
+
+
+def jobs(sources: Path, errata_path: Path) -> list[Job]:
+    """One job per article of the manifest, in corpus order, with the article's errata."""
     manifest = load(sources)
     known = {a.id for a in manifest.articles}
     by_article: dict[str, list[tuple[int, errata_mod.Erratum]]] = {}
@@ -165,15 +203,16 @@ def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
                 f"{errata_path}: erratum #{number} names unknown article {erratum.article!r}"
             )
         by_article.setdefault(erratum.article, []).append((number, erratum))
-    # Worker processes were measured (scripts/bench_ingest.py): shipping each build back costs
-    # more than building it, so articles are built in this process.
-    for article in manifest.articles:
-        yield _build_one((sources, errata_path, article, by_article.get(article.id, [])))
+    return [(sources, errata_path, a, by_article.get(a.id, [])) for a in manifest.articles]
 
 
-def _build_one(
-    job: tuple[Path, Path, ArticleSource, list[tuple[int, errata_mod.Erratum]]],
-) -> ArticleBuild:
+def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
+    """Build article by article, in corpus order (memory stays flat however many articles)."""
+    for job in jobs(sources, errata_path):
+        yield build_one(job)
+
+
+def build_one(job: Job) -> ArticleBuild:
     sources, errata_path, article, errata = job
     raw = read_source(sources, article)
     build = repair(article, raw, errata_mod.find(raw, errata, article.id, errata_path))
@@ -189,17 +228,14 @@ def _build_one(
 
 def iter_marked_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
     """Builds whose records carry ``duplicate_of``: the first record (corpus order) with the
-    same text. Only a digest per distinct text is kept, so memory grows with distinct sentences,
-    never with the size of the articles."""
-    first: dict[bytes, str] = {}
+    same text. Only the digest of each distinct text is kept, so memory grows with distinct
+    sentences, never with the size of the articles."""
+    first: dict[str, str] = {}
     for build in iter_builds(sources, errata_path):
-        marked = []
-        for record in build.records:
-            original = first.setdefault(hashlib.sha1(record.text.encode()).digest(), record.id)
-            if original != record.id:
-                record = record.model_copy(update={"duplicate_of": original})
-            marked.append(record)
-        build.records = marked
+        for row in build.rows:
+            original = first.setdefault(row["text_sha1"], row["id"])
+            if original != row["id"]:
+                row["duplicate_of"] = original
         yield build
 
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from itertools import accumulate
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
+    # NamedTuples, not dataclasses: repairs make millions of these on big corpora, and a tuple
+    # is several times cheaper to create.
     text: str
     raw_start: int
     raw_end: int
     kind: str | None = None  # None: verbatim copy of the raw range; else the repair kind
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Edit:
+class Edit(NamedTuple):
     """One change requested by a repair step, in the coordinates of the text it was computed on."""
 
     start: int
@@ -32,8 +33,7 @@ class Edit:
     note: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Change:
+class Change(NamedTuple):
     """One logged change, in raw coordinates."""
 
     kind: str
@@ -44,19 +44,16 @@ class Change:
     note: str = ""
 
     def model_dump(self) -> dict[str, object]:
-        return asdict(self)
+        return dict(self._asdict())
 
 
 class Rope:
     def __init__(self, raw: str, pieces: Sequence[Piece]) -> None:
         self.raw = raw
         self.pieces: list[Piece] = [p for p in pieces if p.text]
-        self._starts: list[int] = []
-        pos = 0
-        for piece in self.pieces:
-            self._starts.append(pos)
-            pos += len(piece.text)
-        self.length = pos
+        ends = list(accumulate(map(len, [p.text for p in self.pieces])))
+        self._starts: list[int] = [0, *ends[:-1]] if ends else []
+        self.length = ends[-1] if ends else 0
         self._text: str | None = None
 
     @classmethod
@@ -66,7 +63,7 @@ class Rope:
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = "".join(p.text for p in self.pieces)
+            self._text = "".join([p.text for p in self.pieces])
         return self._text
 
     def _locate(self, offset: int) -> int:
@@ -107,6 +104,94 @@ class Rope:
         logged on its own.
         """
         ordered = sorted(edits, key=lambda e: (e.start, e.end))
+        if not ordered:
+            return self, []  # a rope never changes in place: sharing it is safe
+        fast = self._apply_inside_copies(ordered)
+        if fast is None:
+            return self._apply_general(ordered)
+        rope, changes, deferred = fast
+        if not deferred:
+            return rope, [change for _, change in changes]
+        # The rest touch earlier repairs: apply them, moved to the new coordinates, by the
+        # general path, and log every change in the order of its edit (as one pass would).
+        shifted, moved, removed, k = [], [], 0, 0
+        done = [(ordered[i].start, ordered[i].end, len(ordered[i].after)) for i, _ in changes]
+        for i in deferred:
+            edit = ordered[i]
+            while k < len(done) and done[k][1] <= edit.start:
+                removed += done[k][1] - done[k][0] - done[k][2]
+                k += 1
+            shifted.append(edit._replace(start=edit.start - removed, end=edit.end - removed))
+            moved.append(i)
+        rope, more = rope._apply_general(shifted)
+        logged = changes + list(zip(moved, more, strict=True))
+        return rope, [change for _, change in sorted(logged, key=lambda item: item[0])]
+
+    def _apply_inside_copies(
+        self, ordered: list[Edit]
+    ) -> tuple[Rope, list[tuple[int, Change]], list[int]] | None:
+        """The common case, piece by piece: edits that replace a non-empty range inside one
+        verbatim piece, which never widen or merge. Returns the new rope, their changes (with
+        the index of their edit) and the indices of the other edits (those touching an earlier
+        repair, left for the general path); ``None`` when the general path must do it all
+        (bad or overlapping edits, which it refuses, or insertions, whose raw anchor depends on
+        the removal before them).
+        """
+        pieces, starts, raw, length = self.pieces, self._starts, self.raw, self.length
+        # Which piece each edit falls in; an edit outside one verbatim piece is deferred.
+        # (Fields by index: a NamedTuple's attribute lookup costs more, and this runs per gloss.)
+        by_piece: dict[int, list[int]] = {}
+        deferred: list[int] = []
+        previous_end = -1
+        for number, edit in enumerate(ordered):
+            start, end = edit[0], edit[1]
+            if not 0 <= start < end <= length or start < previous_end:
+                return None
+            previous_end = end
+            index = bisect_right(starts, start) - 1
+            piece = pieces[index]
+            if piece[3] is None and end <= starts[index] + len(piece[0]):
+                if index in by_piece:
+                    by_piece[index].append(number)
+                else:
+                    by_piece[index] = [number]
+            else:
+                deferred.append(number)
+        # tuple.__new__ makes the NamedTuples without their Python-level __new__: these run once
+        # per gloss, millions of times on a big corpus.
+        make = tuple.__new__
+        out: list[Piece] = []
+        changes: list[tuple[int, Change]] = []
+        copied = 0  # pieces before this index are in ``out`` already
+        for index, numbers in by_piece.items():
+            out += pieces[copied:index]
+            copied = index + 1
+            text, raw_start = pieces[index][0], pieces[index][1]
+            shift = raw_start - starts[index]  # clean offset -> raw offset inside this piece
+            edits = [ordered[n] for n in numbers]
+            cuts = [(e[0] + shift, e[1] + shift) for e in edits]  # raw ranges
+            local = raw_start
+            for edit, (lo, hi) in zip(edits, cuts, strict=True):
+                if lo > local:
+                    out.append(
+                        make(Piece, (text[local - raw_start : lo - raw_start], local, lo, None))
+                    )
+                if edit[2]:
+                    out.append(make(Piece, (edit[2], lo, hi, edit[3])))
+                local = hi
+            if local < raw_start + len(text):
+                out.append(
+                    make(Piece, (text[local - raw_start :], local, raw_start + len(text), None))
+                )
+            changes += [
+                (n, make(Change, (e[3], lo, hi, raw[lo:hi], e[2], e[4])))
+                for n, e, (lo, hi) in zip(numbers, edits, cuts, strict=True)
+            ]
+        out += pieces[copied:]
+        # No merge needed: every cut is next to a removed raw range, and the pieces were merged.
+        return Rope(self.raw, out), changes, deferred
+
+    def _apply_general(self, ordered: list[Edit]) -> tuple[Rope, list[Change]]:
         groups: list[tuple[int, int, list[Edit]]] = []
         previous_end = -1
         for edit in ordered:
@@ -139,6 +224,7 @@ class Rope:
             after = "".join(parts)
             if after:
                 kinds = sorted({e.kind for e in members})
+                walk.fresh.append(len(walk.out))
                 walk.out.append(Piece(after, raw_start, raw_end, "+".join(kinds)))
             exact = len(members) == 1 and (start, end) == (members[0].start, members[0].end)
             for edit in members:
@@ -157,7 +243,7 @@ class Rope:
                     )
                 )
         walk.copy_until(self.length)
-        return Rope(self.raw, _merge(walk.out)), changes
+        return Rope(self.raw, _merge_at(walk.out, walk.fresh)), changes
 
     def _widen(self, start: int, end: int) -> tuple[int, int]:
         """Grow [start, end) to whole edit pieces so an earlier repair is never cut in two."""
@@ -173,7 +259,10 @@ class Rope:
         return start, end
 
     def concat(self, other_pieces: Sequence[Piece]) -> Rope:
-        return Rope(self.raw, _merge([*self.pieces, *other_pieces]))
+        # Only the new pieces can merge (with each other or with the last piece before them).
+        head = len(self.pieces)
+        merged = _merge_at([*self.pieces, *other_pieces], range(head, head + len(other_pieces)))
+        return Rope(self.raw, merged)
 
     def check(self) -> None:
         """Every copy piece must equal its raw slice (the provenance invariant)."""
@@ -192,15 +281,27 @@ class _Walk:
         self.pieces, self.starts = rope.pieces, rope._starts
         self.index, self.cursor = 0, 0
         self.out: list[Piece] = []
+        self.fresh: list[int] = []  # indices in ``out`` of pieces made here (cut or new)
 
     def copy_until(self, pos: int) -> None:
         while self.cursor < pos:
             piece, base = self.pieces[self.index], self.starts[self.index]
             piece_end = base + len(piece.text)
+            if self.cursor == base and pos >= piece_end:
+                # Whole pieces before ``pos``, copied as one slice (most of a big rope).
+                pieces, starts = self.pieces, self.starts
+                last = bisect_right(starts, pos) - 1  # the last piece starting at or before pos
+                whole = starts[last] == pos or starts[last] + len(pieces[last].text) <= pos
+                stop = last + 1 if whole and starts[last] != pos else last
+                self.out.extend(pieces[self.index : stop])
+                self.index = stop
+                self.cursor = starts[stop] if stop < len(pieces) else pos
+                continue
             lo, hi = self.cursor - base, min(pos, piece_end) - base
             if lo == 0 and hi == len(piece.text):
                 self.out.append(piece)
             else:  # only copy pieces are cut: edits were widened to whole repairs
+                self.fresh.append(len(self.out))
                 self.out.append(
                     Piece(piece.text[lo:hi], piece.raw_start + lo, piece.raw_start + hi)
                 )
@@ -222,6 +323,24 @@ class _Walk:
                     self.index += 1
                 return raw_start, raw_end
             self.index += 1
+
+
+def _rest(piece: Piece, lo: int) -> Piece:
+    """The verbatim piece from offset ``lo`` of its text on."""
+    return Piece(piece.text[lo:], piece.raw_start + lo, piece.raw_end)
+
+
+def _merge_at(pieces: list[Piece], fresh: Iterable[int]) -> list[Piece]:
+    """``_merge``, looking only at the junctions next to the pieces at ``fresh`` indices: runs
+    of pieces taken whole from a merged rope need no merging among themselves."""
+    candidates = sorted({j for i in fresh for j in (i, i + 1) if 0 < j < len(pieces)})
+    if not any(_mergeable(pieces[j - 1], pieces[j]) or not pieces[j].text for j in candidates):
+        return [p for p in pieces if p.text]
+    return _merge(pieces)
+
+
+def _mergeable(left: Piece, right: Piece) -> bool:
+    return left.kind is None and right.kind is None and left.raw_end == right.raw_start
 
 
 def _merge(pieces: list[Piece]) -> list[Piece]:
