@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nervaluate import Evaluator
@@ -12,6 +13,7 @@ from nervaluate import Evaluator
 from chainpolicy.dataset.build import BuildResult
 from chainpolicy.errors import InputError
 from chainpolicy.evaluation.scoring import machine_baseline, score
+from chainpolicy.schema import TYPE_NAMES
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
 
@@ -19,6 +21,12 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "ls_export_small.json"
 @pytest.fixture
 def gold(run_build: Callable[..., BuildResult]) -> Path:
     return run_build([FIXTURE]).out  # type: ignore[return-value]
+
+
+def _submitted(span: dict[str, Any], label_names: list[str]) -> dict[str, Any]:
+    """A stored span as a submission spans it: label and type names (types are ClassLabel ids)."""
+    type_ = None if span["type"] is None else TYPE_NAMES[span["type"]]
+    return {**span, "label": label_names[span["label"]], "type": type_}
 
 
 def _write(path: Path, items: list[dict[str, object]]) -> Path:
@@ -35,8 +43,7 @@ def test_perfect_and_partial_systems_against_nervaluate(gold: Path, tmp_path: Pa
     assert rows, "the fixture annotates test-split sentences"
     label_names = ["entity", "figure", "claim"]
     perfect = [
-        {"id": r["id"], "spans": [{**s, "label": label_names[s["label"]]} for s in r["spans"]]}
-        for r in rows
+        {"id": r["id"], "spans": [_submitted(s, label_names) for s in r["spans"]]} for r in rows
     ]
     result = score(gold, _write(tmp_path / "p.jsonl", perfect), split=split)
     assert result.micro_strict_f1 == 1.0
@@ -115,7 +122,7 @@ def test_machine_baseline_is_the_machine_config_scored_as_a_submission(
     machine = pq.read_table(gold / "data/machine_preannotations/test-00000-of-00001.parquet")
     label_names = ["entity", "figure", "claim"]
     items = [
-        {"id": r["id"], "spans": [{**s, "label": label_names[s["label"]]} for s in r["spans"]]}
+        {"id": r["id"], "spans": [_submitted(s, label_names) for s in r["spans"]]}
         for r in machine.to_pylist()
     ]
     assert any(item["spans"] for item in items), "the fixture's tasks carry predictions"

@@ -23,7 +23,7 @@ from chainpolicy.contract.layout import data_path
 from chainpolicy.errors import InputError, describe_validation, utf8_lines
 from chainpolicy.evaluation.matching import MatchCounts, layer, match_partial, match_strict
 from chainpolicy.records import Span
-from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, LABELS_BY_NAME, STATUSES
+from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, LABELS_BY_NAME, STATUSES, TYPE_NAMES
 
 _GOLD_STATUSES = {STATUSES.index(status) for status in GOLD_STATUSES}
 
@@ -79,8 +79,9 @@ def _gold(dataset: Path, config: str, split: str) -> dict[str, tuple[str, list[S
 
 
 def _span_of(row: dict[str, Any]) -> Span:
-    """A span read from a dataset row (label as its ClassLabel id)."""
-    return Span(row["start"], row["end"], LABEL_NAMES[row["label"]], row["type"])
+    """A span read from a dataset row (label and type as ClassLabel ids; no type: null)."""
+    type_ = None if row["type"] is None else TYPE_NAMES[row["type"]]
+    return Span(row["start"], row["end"], LABEL_NAMES[row["label"]], type_)
 
 
 def _predictions(path: Path, gold: Gold) -> Iterator[Prediction]:
