@@ -54,6 +54,8 @@ from baselines_common import (
     score_line,
     score_summary,
     span_label_names,
+    span_type_names,
+    spans_of,
     versions,
     write_submission,
     write_text,
@@ -82,11 +84,10 @@ class Annotation:
 def load_annotations(dataset: Path, split: str) -> list[Annotation]:
     features = features_of(dataset, "annotations", split)
     votes, labels = features["vote"].names, span_label_names(features)
+    types = span_type_names(features)
     out = []
     for row in read_rows(dataset, "annotations", split):
-        spans = tuple(
-            sorted(Span(s["start"], s["end"], labels[s["label"]], s["type"]) for s in row["spans"])
-        )
+        spans = spans_of(row["spans"], labels, types)
         out.append(
             Annotation(
                 row["sentence_id"],

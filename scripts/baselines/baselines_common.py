@@ -93,9 +93,24 @@ def span_label_names(features: Features) -> list[str]:
     return list(features["spans"].feature["label"].names)
 
 
-def spans_of(raw: Iterable[Mapping[str, Any]], label_names: Sequence[str]) -> tuple[Span, ...]:
+def span_type_names(features: Features) -> list[str]:
+    return list(features["spans"].feature["type"].names)
+
+
+def spans_of(
+    raw: Iterable[Mapping[str, Any]], label_names: Sequence[str], type_names: Sequence[str]
+) -> tuple[Span, ...]:
+    """Spans of a stored row: label and type are ClassLabel ids (a type is null for claims)."""
     return tuple(
-        sorted(Span(s["start"], s["end"], label_names[s["label"]], s["type"]) for s in raw)
+        sorted(
+            Span(
+                s["start"],
+                s["end"],
+                label_names[s["label"]],
+                None if s["type"] is None else type_names[s["type"]],
+            )
+            for s in raw
+        )
     )
 
 
@@ -104,6 +119,7 @@ def load_split(split: str, config: str = "default", dataset: Path | None = None)
     dataset = dataset or dataset_dir()
     features = features_of(dataset, config, split)
     statuses, labels = features["annotation_status"].names, span_label_names(features)
+    types = span_type_names(features)
     out = []
     for row in read_rows(dataset, config, split):
         gold = statuses[row["annotation_status"]] in GOLD_STATUSES
@@ -111,7 +127,7 @@ def load_split(split: str, config: str = "default", dataset: Path | None = None)
             Sentence(
                 id=row["id"],
                 text=row["text"],
-                spans=spans_of(row["spans"], labels) if gold else (),
+                spans=spans_of(row["spans"], labels, types) if gold else (),
                 gold=gold,
                 article_id=row["article_id"],
                 script=row["script"],

@@ -58,10 +58,16 @@ def _machine_lines(dataset: Path) -> list[str]:
     table = pq.read_table(dataset / data_path("machine_preannotations", "test"))
     features = Features.from_arrow_schema(table.schema)
     names = features["spans"].feature["label"].names
+    types = features["spans"].feature["type"].names
     lines = []
     for row in table.to_pylist():
         spans = [
-            {"start": s["start"], "end": s["end"], "label": names[s["label"]], "type": s["type"]}
+            {
+                "start": s["start"],
+                "end": s["end"],
+                "label": names[s["label"]],
+                "type": None if s["type"] is None else types[s["type"]],
+            }
             for s in row["spans"]
         ]
         lines.append(json.dumps({"id": row["id"], "spans": spans}, ensure_ascii=False) + "\n")

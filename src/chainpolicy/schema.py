@@ -26,6 +26,9 @@ class LabelSpec:
     colour: str  # Label Studio background colour
     hotkey: str
     types: tuple[str, ...]  # allowed per-region types; empty = the label has no type
+    # The column of its BIO layer in the token-classification configs (char_bio ...). The entity
+    # layer is `ner_tags`, the name Hub NER datasets and the transformers example expect.
+    tag_column: str
     overlaps: frozenset[str] = frozenset()  # other labels its spans may overlap in one annotation
     needs_numeral: bool = False  # a span must contain a numeral
     normalised: bool = False  # rows carry the normalised value, unit and qualifier of its text
@@ -43,6 +46,7 @@ LABELS: Final[tuple[LabelSpec, ...]] = (
         "#1f77b4",
         "e",
         ("ORG", "LOC", "PER", "WORK", "PRODUCT"),
+        tag_column="ner_tags",
         overlaps=frozenset({CLAIM}),
     ),
     LabelSpec(
@@ -51,6 +55,7 @@ LABELS: Final[tuple[LabelSpec, ...]] = (
         "#ff7f0e",
         "f",
         ("COUNT", "MONEY", "PERCENT", "DATE", "RANK", "OTHER"),
+        tag_column="figure_tags",
         overlaps=frozenset({CLAIM}),
         needs_numeral=True,
         normalised=True,
@@ -61,6 +66,7 @@ LABELS: Final[tuple[LabelSpec, ...]] = (
         "#2ca02c",
         "c",
         (),
+        tag_column="claim_tags",
         overlaps=frozenset({ENTITY, FIGURE}),  # a claim may contain both
     ),
 )
@@ -117,6 +123,9 @@ def _check() -> None:
     # Import-time checks: a schema edit that breaks an invariant fails at once, loudly.
     assert len(set(TYPE_NAMES)) == len(TYPE_NAMES), "a type name is shared by two labels"
     assert set(TYPE_DESCRIPTIONS) == set(TYPE_NAMES), "every type needs a description"
+    columns = [spec.tag_column for spec in LABELS]
+    assert len(set(columns)) == len(columns), "two labels share a tag column"
+    assert all(c.endswith("_tags") for c in columns), "tag columns end in _tags (Hub convention)"
     for spec in LABELS:
         assert spec.name not in spec.overlaps, f"{spec.name}: a label never overlaps itself"
         for other in spec.overlaps:

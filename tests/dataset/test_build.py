@@ -11,11 +11,12 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from chainpolicy.contract.layout import data_path
 from chainpolicy.dataset.build import BuildResult, StrictFailure, refused_report_dir
 from chainpolicy.dataset.features import tag_names
 from chainpolicy.errors import InputError
 from chainpolicy.records import SentenceRecord, Span
-from chainpolicy.schema import STATUSES, VOTE_STATUSES
+from chainpolicy.schema import GOLD_STATUSES, LABELS, STATUSES, TYPE_NAMES, VOTE_STATUSES
 from chainpolicy.validate.synthetic import annotation, prediction, task
 
 A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
@@ -31,6 +32,10 @@ def _task(record: SentenceRecord, task_id: int, annotations: list[dict[str, Any]
 def _span(record: SentenceRecord, chunk: str, label: str, type_: str | None = None) -> Span:
     start = record.text.index(chunk)
     return Span(start, start + len(chunk), label, type_)
+
+
+def _type(span: dict[str, Any]) -> str | None:
+    return None if span["type"] is None else TYPE_NAMES[span["type"]]
 
 
 def _rows(root: Path, config: str) -> list[dict[str, Any]]:
@@ -132,7 +137,7 @@ def test_gold_spans_statuses_and_accounting(
     by_id = {r["id"]: r for r in _rows(result.out, "default")}  # type: ignore[arg-type]
 
     a = by_id[A]
-    assert [(s["text"], s["type"]) for s in a["spans"]] == [("江苏省", "LOC"), ("20家", "COUNT")]
+    assert [(s["text"], _type(s)) for s in a["spans"]] == [("江苏省", "LOC"), ("20家", "COUNT")]
     assert a["n_annotators"] == 2 and a["adjudication"] == 2  # majority
     assert STATUSES[a["annotation_status"]] == "annotated"
     figure = a["spans"][1]
@@ -171,9 +176,9 @@ def test_gold_spans_statuses_and_accounting(
     (incomplete,) = [r for r in rows if r["sentence_id"] == D]
     assert VOTE_STATUSES[incomplete["vote"]] == "incomplete"
     assert [s["text"] for s in incomplete["spans"]] == ["工信部"]
-    # Not gold for training either, nor for the scorer.
+    # Not gold for training either: the training configs leave it out.
     bio = {r["id"]: r for r in _rows(result.out, "char_bio")}  # type: ignore[arg-type]
-    assert STATUSES[bio[D]["annotation_status"]] == "needs_review"
+    assert D not in bio and {A, B, C} <= set(bio)
 
 
 def test_simplified_view_and_bio_tags_follow_the_gold_spans(
@@ -191,14 +196,70 @@ def test_simplified_view_and_bio_tags_follow_the_gold_spans(
     bio = {r["id"]: r for r in _rows(root, "char_bio")}
     tags = tag_names("entity")
     row = bio[A]
-    assert "".join(row["chars"]) == sentences[A].text
+    assert "".join(row["tokens"]) == sentences[A].text
     start = sentences[A].text.index("江苏省")
-    assert [tags[t] for t in row["entity_tags"][start : start + 4]] == [
+    assert [tags[t] for t in row["ner_tags"][start : start + 4]] == [
         "B-LOC",
         "I-LOC",
         "I-LOC",
         "O",
     ]
+
+
+def _tags_of(text: str, spans: list[dict[str, Any]], label_id: int) -> list[str]:
+    """BIO tags of one layer, from stored spans (the layer's kind: its type, else its label)."""
+    spec = LABELS[label_id]
+    tags = ["O"] * len(text)
+    for span in (s for s in spans if s["label"] == label_id):
+        kind = _type(span) or spec.name
+        tags[span["start"] : span["end"]] = [f"B-{kind}"] + [f"I-{kind}"] * (
+            span["end"] - span["start"] - 1
+        )
+    return tags
+
+
+@pytest.mark.parametrize(
+    ("tagged", "sentences_config"), [("char_bio", "default"), ("char_bio_hans", "zh_hans")]
+)
+def test_training_configs_hold_the_gold_rows_with_the_tags_of_their_spans(
+    run_build: Callable[..., BuildResult], annotated: Path, tagged: str, sentences_config: str
+) -> None:
+    result = run_build([annotated])
+    root: Path = result.out  # type: ignore[assignment]
+    gold = [
+        r
+        for r in _rows(root, sentences_config)
+        if STATUSES[r["annotation_status"]] in GOLD_STATUSES
+    ]
+    rows = _rows(root, tagged)
+    # Exactly the gold sentences, in corpus order; nothing that is not gold.
+    assert [r["id"] for r in rows] == [r["id"] for r in gold] and rows
+    for row, source in zip(rows, gold, strict=True):
+        assert row["tokens"] == list(source["text"])
+        assert row["annotation_status"] == source["annotation_status"]
+        for label_id, spec in enumerate(LABELS):
+            names = tag_names(spec.name)
+            assert [names[t] for t in row[spec.tag_column]] == _tags_of(
+                source["text"], source["spans"], label_id
+            ), (row["id"], spec.tag_column)
+    # The card counts what the training configs leave out, per split, from the same build.
+    card = (root / "README.md").read_text("utf-8")
+    section = card.split("<!-- computed:training -->\n", 1)[1].split("\n\n", 2)
+    total = sum(s.records for s in result.report.splits.values())
+    assert section[0].startswith(f"{len(rows)} of the {total} sentences are gold")
+    assert f"{total - len(rows)} are left out" in section[0]
+    left_out = [s for s in STATUSES if s not in GOLD_STATUSES]
+    lines = section[1].splitlines()[2:]
+    for line, (split, counts) in zip(lines, result.report.splits.items(), strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        path = root / data_path(tagged, split)
+        written = pq.read_metadata(path).num_rows if path.exists() else 0
+        assert cells == [
+            split,
+            str(counts.records),
+            str(written),
+            *(str(counts.status.get(s, 0)) for s in left_out),
+        ]
 
 
 def test_same_inputs_give_byte_identical_folders(
@@ -277,7 +338,7 @@ def test_predictions_go_only_to_the_machine_config(
     machine = {r["id"]: r for r in _rows(root, "machine_preannotations")}
     assert list(machine) == [A]  # the only task with a prediction
     assert machine[A]["model_version"] == "prelabel"
-    assert [(s["text"], s["type"], s["value"], s["unit"]) for s in machine[A]["spans"]] == [
+    assert [(s["text"], _type(s), s["value"], s["unit"]) for s in machine[A]["spans"]] == [
         ("6家", "COUNT", "6", "家")
     ]
     gold = {r["id"]: r for r in _rows(root, "default")}[A]

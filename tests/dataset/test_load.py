@@ -8,10 +8,18 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chainpolicy.dataset.build import BuildResult
 from chainpolicy.dataset.configs import CONFIG_NAMES as CONFIGS
-from chainpolicy.schema import LABEL_NAMES
+from chainpolicy.dataset.configs import TRAINING_CONFIGS
+from chainpolicy.dataset.report import SplitCounts
+from chainpolicy.records import SentenceRecord, Span, sorted_spans
+from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, STATUSES, TYPE_NAMES
+from chainpolicy.validate.synthetic import annotation, task
+
+A = "02dec154e1ac7468-p001-s02"  # 目前,江苏省在国家互联网信息办公室备案的...共有20家,...
+C = "02dec154e1ac7468-p001-s01"  # 习近平总书记在中央政治局第十八次集体学习时强调,...
 
 _READER = """
 import json, sys
@@ -21,32 +29,116 @@ out = {}
 for config in json.loads(sys.argv[2]):
     ds = load_dataset(root, config) if config != "-" else load_dataset(root)
     out[config] = {split: ds[split].num_rows for split in ds}
-    if "spans" in ds["train"].features:
-        out[config + ":labels"] = ds["train"].features["spans"].feature["label"].names
-        out[config + ":status"] = ds["train"].features["annotation_status"].names
+    first = next(iter(ds.values()))
+    if "spans" in first.features:
+        out[config + ":labels"] = first.features["spans"].feature["label"].names
+        out[config + ":types"] = first.features["spans"].feature["type"].names
+    if "annotation_status" in first.features:
+        status = first.features["annotation_status"]
+        out[config + ":status"] = status.names
+        out[config + ":statuses"] = sorted(
+            {status.int2str(s) for split in ds.values() for s in split["annotation_status"]}
+        )
 print(json.dumps(out))
 """
 
+# How a user decodes span types: through the ClassLabel (int2str), and in pandas by name index.
+_TYPES = """
+import json, sys
+from datasets import load_dataset
+ds = load_dataset(sys.argv[1])["test"]
+names = ds.features["spans"].feature["type"]
+row = ds.filter(lambda r: r["id"] == sys.argv[2])[0]
+frame = ds.to_pandas().set_index("id")
+print(json.dumps({
+    "int2str": [[s["text"], None if s["type"] is None else names.int2str(s["type"])]
+                for s in row["spans"]],
+    "pandas": [[s["text"], None if s["type"] is None else names.names[int(s["type"])]]
+               for s in frame.loc[sys.argv[2], "spans"]],
+}))
+"""
 
-def test_every_config_loads_offline_in_a_fresh_process(
+
+def _fresh(script: str, *args: str, home: Path) -> Any:
+    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HF_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _gold(counts: SplitCounts) -> int:
+    return sum(counts.status.get(s, 0) for s in GOLD_STATUSES)
+
+
+def _span(record: SentenceRecord, chunk: str, label: str, type_: str | None = None) -> Span:
+    start = record.text.index(chunk)
+    return Span(start, start + len(chunk), label, type_)
+
+
+def _export(
+    sentences: dict[str, SentenceRecord],
+    export_file: Callable[[str, list[dict[str, Any]]], Path],
+) -> tuple[Path, list[Span]]:
+    a, c = sentences[A], sentences[C]
+    entity, figure, claim = LABEL_NAMES
+    claim_text = a.text[a.text.index("江苏省") : a.text.index("20家") + 3]
+    spans = [
+        _span(a, "江苏省", entity, "LOC"),
+        _span(a, "20家", figure, "COUNT"),
+        _span(a, claim_text, claim),  # a claim has no type: null
+    ]
+    tasks = [
+        task(1, a.id, a.article_id, a.text, a.start, [annotation(1, 1, a.text, spans)]),
+        task(2, c.id, c.article_id, c.text, c.start, [annotation(2, 1, c.text, [])]),
+    ]
+    return export_file("export.json", tasks), spans
+
+
+def test_without_gold_every_config_loads_and_the_training_configs_are_absent(
     run_build: Callable[..., BuildResult], tmp_path: Path
 ) -> None:
     result = run_build([])
-    configs = [c for c in CONFIGS if (result.out / "data" / c).is_dir()]  # type: ignore[operator]
-    assert {"default", "zh_hans", "char_bio", "articles"} <= set(configs)
-    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    done = subprocess.run(
-        [sys.executable, "-c", _READER, str(result.out), json.dumps(["-", *configs])],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result.out is not None
+    configs = [c for c in CONFIGS if (result.out / "data" / c).is_dir()]
+    assert {"default", "zh_hans", "articles"} <= set(configs)
+    assert not set(TRAINING_CONFIGS) & set(configs)  # no gold sentence, no training row
+    loaded = _fresh(_READER, str(result.out), json.dumps(["-", *configs]), home=tmp_path / "hf")
     for config in configs:
         for split, rows in loaded[config].items():
             assert rows == result.report.splits[split].records or config == "articles"
     assert loaded["-"] == loaded["default"]
     assert loaded["default:labels"] == list(LABEL_NAMES) == loaded["zh_hans:labels"]
+    assert loaded["default:types"] == list(TYPE_NAMES) == loaded["zh_hans:types"]
     assert "not_annotated" in loaded["default:status"]
     assert sum(loaded["articles"].values()) == result.report.articles
+    assert "hold gold sentences only, so this release has none of them" in (
+        result.out / "README.md"
+    ).read_text("utf-8")
+
+
+def test_training_configs_load_with_gold_rows_only_and_types_decode(
+    run_build: Callable[..., BuildResult],
+    sentences: dict[str, SentenceRecord],
+    export_file: Callable[[str, list[dict[str, Any]]], Path],
+    tmp_path: Path,
+) -> None:
+    export, spans = _export(sentences, export_file)
+    result = run_build([export])
+    assert result.out is not None
+    configs = ["default", *TRAINING_CONFIGS]
+    loaded = _fresh(_READER, str(result.out), json.dumps(configs), home=tmp_path / "hf")
+    splits = result.report.splits
+    # Every sentence in default; in the training configs only the gold ones, and a split
+    # without gold is absent rather than empty.
+    assert loaded["default"] == {name: s.records for name, s in splits.items()}
+    for config in TRAINING_CONFIGS:
+        assert loaded[config] == {name: _gold(s) for name, s in splits.items() if _gold(s)}
+        assert loaded[config + ":status"] == list(STATUSES)
+        assert set(loaded[config + ":statuses"]) <= set(GOLD_STATUSES)
+    assert "not_annotated" in loaded["default:statuses"]
+
+    decoded = _fresh(_TYPES, str(result.out), A, home=tmp_path / "hf")
+    text = sentences[A].text
+    expected = [[text[s.start : s.end], s.type] for s in sorted_spans(spans)]
+    assert decoded["int2str"] == expected == decoded["pandas"]

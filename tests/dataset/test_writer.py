@@ -16,6 +16,7 @@ from chainpolicy.dataset.writer import (
     span_array,
     tag_list_array,
 )
+from chainpolicy.schema import TYPE_INDEX
 
 
 def test_rows_are_written_in_batches_one_row_group_each(tmp_path: Path) -> None:
@@ -30,7 +31,7 @@ def test_rows_are_written_in_batches_one_row_group_each(tmp_path: Path) -> None:
             role="body",
             text="区块链",
             model_version="v",
-            spans=[(0, 3, 0, "PRODUCT", "区块链", None, None, None)] if n % 2 else [],
+            spans=[(0, 3, 0, TYPE_INDEX["PRODUCT"], "区块链", None, None, None)] if n % 2 else [],
         )
     writer.close()
     meta = pq.read_metadata(writer.path)
@@ -39,6 +40,7 @@ def test_rows_are_written_in_batches_one_row_group_each(tmp_path: Path) -> None:
     table = pq.read_table(writer.path)
     assert table.schema.metadata is not None and b"huggingface" in table.schema.metadata
     assert table.column("spans").to_pylist()[1][0]["text"] == "区块链"
+    assert table.column("spans").to_pylist()[1][0]["type"] == TYPE_INDEX["PRODUCT"]
 
 
 def test_span_array_builds_list_of_struct_column_wise() -> None:

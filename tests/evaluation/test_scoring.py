@@ -17,7 +17,7 @@ from chainpolicy.evaluation import scoring
 from chainpolicy.evaluation.scoring import load_gold, machine_baseline, score
 from chainpolicy.evaluation.submission import GoldSentence
 from chainpolicy.paths import dataset_dir, repo_root
-from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME
+from chainpolicy.schema import LABEL_NAMES, LABELS_BY_NAME, TYPE_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +197,7 @@ def test_machine_baseline_is_the_machine_config_scored_as_a_submission(tmp_path:
                     "start": s["start"],
                     "end": s["end"],
                     "label": LABEL_NAMES[s["label"]],
-                    "type": s["type"],
+                    "type": None if s["type"] is None else TYPE_NAMES[s["type"]],
                 }
                 for s in r["spans"]
             ],

@@ -242,8 +242,15 @@ def test_annotator_labels_a_preannotated_sentence_in_chromium_and_it_becomes_gol
     assert features["adjudication"].int2str(row["adjudication"]) == "single"
     assert row["n_annotators"] == 1
     label_names = features["spans"].feature["label"]
+    type_names = features["spans"].feature["type"]
     gold = {
-        (s["start"], s["end"], label_names.int2str(s["label"]), s["type"]) for s in row["spans"]
+        (
+            s["start"],
+            s["end"],
+            label_names.int2str(s["label"]),
+            None if s["type"] is None else type_names.int2str(s["type"]),
+        )
+        for s in row["spans"]
     }
     assert new in gold
     assert gold == predicted | {new}  # the pre-annotations the annotator kept, and the new span

@@ -17,10 +17,18 @@ import pyarrow.parquet as pq
 from chainpolicy.contract.layout import SPLITS, data_path
 from chainpolicy.contract.reasons import OUTCOMES, REASONS
 from chainpolicy.dataset.chart import CHART_PATH
-from chainpolicy.dataset.configs import CONFIGS
+from chainpolicy.dataset.configs import CONFIGS, TRAINING_CONFIGS
 from chainpolicy.dataset.report import BuildReport
 from chainpolicy.evaluation import leaderboard
-from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, LABELS, REPAIR_KINDS, TYPE_DESCRIPTIONS
+from chainpolicy.schema import (
+    GOLD_STATUSES,
+    LABEL_NAMES,
+    LABELS,
+    REPAIR_KINDS,
+    STATUSES,
+    TYPE_DESCRIPTIONS,
+    TYPE_NAMES,
+)
 
 
 @dataclass(frozen=True)
@@ -55,15 +63,22 @@ def table(header: Sequence[str], body: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _code_list(names: Sequence[str]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 @section("status")
 def _status(ctx: CardContext) -> str:
     report = ctx.report
+    training = _code_list(TRAINING_CONFIGS)
     if not report.gold_annotations:
         return (
             "**No gold annotations yet.** Every record is marked `not_annotated` (or "
             "`not_annotatable` for boilerplate) and carries an empty `spans` list. An empty "
-            "list means *nobody annotated this sentence*, not *there is nothing to mark*; "
-            "filter on `annotation_status` before training.\n"
+            "list means *nobody annotated this sentence*, not *there is nothing to mark*. "
+            f"The training configs ({training}) hold gold sentences only, so this release "
+            "has none of them.\n"
         )
     totals: dict[str, int] = {}
     for split in report.splits.values():
@@ -79,7 +94,8 @@ def _status(ctx: CardContext) -> str:
     return (
         f"Records by annotation status: {listed}. `annotated_empty` means annotated with "
         "nothing to mark; `not_annotated` means nobody annotated it yet."
-        f"{review} Filter on `annotation_status` before training.\n"
+        f"{review} In `default` and `zh_hans`, filter on `annotation_status` before training; "
+        f"{training} hold gold sentences only (see *Training configs* below).\n"
     )
 
 
@@ -91,6 +107,36 @@ def _configs(ctx: CardContext) -> str:
         if c.name in ctx.rows
     ]
     return table(["config", "what a record is", *SPLITS], body)
+
+
+@section("training")
+def _training(ctx: CardContext) -> str:
+    """Which sentences the training configs leave out, and how many, per split."""
+    report = ctx.report
+    left_out = [s for s in STATUSES if s not in GOLD_STATUSES]
+    training = _code_list(TRAINING_CONFIGS)
+    gold = {
+        name: sum(split.status.get(s, 0) for s in GOLD_STATUSES)
+        for name, split in report.splits.items()
+    }
+    body = [
+        [name, split.records, gold[name], *(split.status.get(s, 0) for s in left_out)]
+        for name, split in report.splits.items()
+    ]
+    total = sum(s.records for s in report.splits.values())
+    kept = sum(gold.values())
+    out = (
+        f"{kept} of the {total} sentences are gold ({_code_list(GOLD_STATUSES)}) and in "
+        f"{training}; {total - kept} are left out of them:\n\n"
+    )
+    out += table(["split", "sentences", "gold (kept)", *left_out], body)
+    empty = [name for name, count in gold.items() if count == 0]
+    if empty:
+        out += (
+            f"\nNo gold sentence in {', '.join(empty)}: the training configs have no such "
+            "split (datasets cannot load an empty split).\n"
+        )
+    return out
 
 
 @section("counts")
@@ -221,7 +267,7 @@ def _submission_example(ctx: CardContext) -> str:
                 "start": s["start"],
                 "end": s["end"],
                 "label": LABEL_NAMES[s["label"]],
-                "type": s["type"],
+                "type": None if s["type"] is None else TYPE_NAMES[s["type"]],
                 "text": s["text"],
             }
             for s in row["spans"][:3]

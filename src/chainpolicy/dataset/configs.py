@@ -21,6 +21,10 @@ class ConfigSpec:
     description: str  # what one record is (the card's configs table)
     features: Callable[[], Features]
     default: bool = False  # the config `load_dataset(folder)` loads without a name
+    # Training configs hold gold sentences only, so code that trains on a split as it is never
+    # learns an unannotated sentence as "nothing to mark"; the other sentence configs keep every
+    # sentence with its status. A split without gold is absent (datasets cannot load it empty).
+    gold_only: bool = False
 
 
 CONFIGS: Final[tuple[ConfigSpec, ...]] = (
@@ -37,8 +41,16 @@ CONFIGS: Final[tuple[ConfigSpec, ...]] = (
     ),
     ConfigSpec(
         "char_bio",
-        "one record per sentence: its characters and one BIO tag sequence per label",
+        "one record per GOLD sentence: its characters (`tokens`) and one BIO tag sequence per "
+        "label (`ner_tags` for entities, `figure_tags`, `claim_tags`)",
         features.char_bio_features,
+        gold_only=True,
+    ),
+    ConfigSpec(
+        "char_bio_hans",
+        "the same in simplified script (OpenCC t2s), tags projected exactly",
+        features.char_bio_features,
+        gold_only=True,
     ),
     ConfigSpec(
         "annotations",
@@ -57,6 +69,7 @@ CONFIGS: Final[tuple[ConfigSpec, ...]] = (
     ),
 )
 CONFIG_NAMES: Final[tuple[str, ...]] = tuple(spec.name for spec in CONFIGS)
+TRAINING_CONFIGS: Final[tuple[str, ...]] = tuple(spec.name for spec in CONFIGS if spec.gold_only)
 _BY_NAME: Final[dict[str, ConfigSpec]] = {spec.name: spec for spec in CONFIGS}
 
 

@@ -3,6 +3,11 @@
 A list of span structs is ``List({...})`` (``Sequence`` would turn it into a dict of lists).
 ClassLabel names reach readers through the Parquet ``huggingface`` metadata and the README's
 ``dataset_info``; both are written from these definitions.
+
+A span's ``type`` is a ClassLabel over every type of the schema (``TYPE_NAMES``) and null for
+spans of labels without types (claims). Null, not -1: datasets keeps Arrow nulls through
+``load_dataset``, ``map`` and Parquet, and ``names[None]`` fails loudly where ``names[-1]`` would
+silently read the last type.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from datasets import ClassLabel, Features, List, Value
 
 from chainpolicy.schema import (
     LABEL_NAMES,
+    LABELS,
     LABELS_BY_NAME,
     METHODS,
     REPAIR_KINDS,
     STATUSES,
+    TYPE_NAMES,
     VOTE_STATUSES,
 )
 
@@ -31,7 +38,7 @@ def span_feature() -> dict[str, object]:
         "start": Value("int32"),
         "end": Value("int32"),
         "label": ClassLabel(names=list(LABEL_NAMES)),
-        "type": Value("string"),
+        "type": ClassLabel(names=list(TYPE_NAMES)),  # null: the label has no types
         "text": Value("string"),
         # figures only (null otherwise): the normalised number, its unit and qualifier
         "value": Value("string"),
@@ -73,14 +80,17 @@ def sentence_features() -> Features:
 
 
 def char_bio_features() -> Features:
-    layers = {f"{label}_tags": List(ClassLabel(names=tag_names(label))) for label in LABEL_NAMES}
+    """``char_bio`` and ``char_bio_hans``: the layout of the Hub's NER datasets (conll2003,
+    wnut_17, msra_ner), which token-classification code reads as it is: ``tokens`` (here one per
+    character) and a ClassLabel tag sequence per label layer, the entity layer as ``ner_tags``."""
+    layers = {spec.tag_column: List(ClassLabel(names=tag_names(spec.name))) for spec in LABELS}
     return Features(
         {
             "id": Value("string"),
+            "tokens": List(Value("string")),
+            **layers,
             "article_id": Value("string"),
             "script": Value("string"),
-            "chars": List(Value("string")),
-            **layers,
             "annotation_status": ClassLabel(names=list(STATUSES)),
         }
     )

@@ -1,7 +1,8 @@
 """Rows of each config from one sentence record and its spans (pure; no I/O).
 
-Spans become Arrow-ready tuples (``SpanRow``) here: the label as its ClassLabel id, the text
-slice, and for normalised labels (schema policy) the figure's value, unit and qualifier.
+Spans become Arrow-ready tuples (``SpanRow``) here: the label and the type as their ClassLabel
+ids (no type: null), the text slice, and for normalised labels (schema policy) the figure's
+value, unit and qualifier.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from chainpolicy.corpus.scriptview import ScriptMap
 from chainpolicy.dataset.features import char_bio_features, tag_names
 from chainpolicy.dataset.writer import SpanRow, char_list_array, tag_list_array
 from chainpolicy.records import FigureValue, SentenceRecord, Span
-from chainpolicy.schema import LABEL_INDEX, LABEL_NAMES, LABELS, STATUSES
+from chainpolicy.schema import LABEL_INDEX, LABEL_NAMES, LABELS, STATUSES, TYPE_INDEX
 
 _NONE = FigureValue(None, None, None)
 # B tag id of (label, type) in its layer's tag list; the I tag id is one more.
@@ -42,7 +43,8 @@ def span_rows(text: str, spans: Sequence[Span]) -> list[SpanRow]:
     for span in spans:
         chunk = text[span.start : span.end]
         figure = _normalised(chunk) if _NORMALISED[span.label] else _NONE
-        rows.append((span.start, span.end, LABEL_INDEX[span.label], span.type, chunk, *figure))
+        type_id = None if span.type is None else TYPE_INDEX[span.type]
+        rows.append((span.start, span.end, LABEL_INDEX[span.label], type_id, chunk, *figure))
     return rows
 
 
@@ -91,7 +93,9 @@ def sentence_row(
 
 @dataclass
 class CharBioBuffer:
-    """Rows of the ``char_bio`` config, turned into Arrow arrays a batch at a time."""
+    """Rows of a token-classification config (``char_bio``, ``char_bio_hans``), turned into Arrow
+    arrays a batch at a time. The caller decides which rows belong (gold only) and which text
+    (original or simplified) the spans index."""
 
     ids: list[str] = field(default_factory=list)
     articles: list[str] = field(default_factory=list)
@@ -106,12 +110,13 @@ class CharBioBuffer:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, record: SentenceRecord, spans: Sequence[Span], status: str) -> None:
+    def add(self, record: SentenceRecord, text: str, spans: Sequence[Span], status: str) -> None:
+        """One row: the characters of ``text`` and the tags of ``spans`` (offsets into it)."""
         row = len(self.ids)
         self.ids.append(record.id)
         self.articles.append(record.article_id)
         self.scripts.append(record.script)
-        self.texts.append(record.text)
+        self.texts.append(text)
         self.statuses.append(STATUSES.index(status))
         for span in spans:
             self.layers[span.label].append(
@@ -125,8 +130,8 @@ class CharBioBuffer:
             "id": pa.array(self.ids, pa.string()),
             "article_id": pa.array(self.articles, pa.string()),
             "script": pa.array(self.scripts, pa.string()),
-            "chars": char_list_array(self.texts),
-            **{f"{name}_tags": tag_list_array(lengths, self.layers[name]) for name in LABEL_NAMES},
+            "tokens": char_list_array(self.texts),
+            **{spec.tag_column: tag_list_array(lengths, self.layers[spec.name]) for spec in LABELS},
             "annotation_status": pa.array(self.statuses, pa.int64()),
         }
         return pa.Table.from_arrays([columns[n] for n in schema.names], schema=schema)

@@ -2,7 +2,8 @@
 
 What goes into a row was decided before (``validate.decide``: gold spans, statuses of the votes;
 the build: the split and the record's status). Rows go into one ``SplitWriter`` per config and
-split; ``char_bio`` rows are assembled column-wise a batch at a time.
+split; the rows of the training configs (``char_bio``, ``char_bio_hans``: gold sentences only)
+are assembled column-wise a batch at a time.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from chainpolicy.contract.regions import Region
+from chainpolicy.dataset.configs import config as config_spec
 from chainpolicy.dataset.configs import features_for
 from chainpolicy.dataset.rows import CharBioBuffer, project_spans, sentence_row, span_rows
 from chainpolicy.dataset.source import ArticleInfo
 from chainpolicy.dataset.writer import BATCH_ROWS, SplitWriter
-from chainpolicy.records import SentenceRecord, sorted_spans
-from chainpolicy.schema import METHODS, REPAIR_KINDS, VOTE_STATUSES
+from chainpolicy.records import SentenceRecord, Span, sorted_spans
+from chainpolicy.schema import GOLD_STATUSES, METHODS, REPAIR_KINDS, VOTE_STATUSES
 from chainpolicy.validate.decide import SentenceDecision
 
 
@@ -24,7 +26,7 @@ class RowWriter:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._writers: dict[tuple[str, str], SplitWriter] = {}
-        self._char_bio: dict[str, CharBioBuffer] = {}
+        self._char_bio: dict[tuple[str, str], CharBioBuffer] = {}
 
     def _writer(self, config: str, split: str) -> SplitWriter:
         key = (config, split)
@@ -61,17 +63,15 @@ class RowWriter:
                 quarantined,
             )
         )
-        hans = span_rows(record.text_hans, project_spans(record, decision.spans))
+        hans_spans = project_spans(record, decision.spans)
+        hans = span_rows(record.text_hans, hans_spans)
         self._writer("zh_hans", split).add(
             **sentence_row(
                 record, record.text_hans, hans, status, decision.n_annotators, method, quarantined
             )
         )
-        buffer = self._char_bio.setdefault(split, CharBioBuffer())
-        buffer.add(record, decision.spans, status)
-        if len(buffer) >= BATCH_ROWS:
-            self._writer("char_bio", split).add_table(buffer.table())
-            buffer.clear()
+        self._tagged("char_bio", split, record, record.text, decision.spans, status)
+        self._tagged("char_bio_hans", split, record, record.text_hans, hans_spans, status)
         for vote in decided.votes:
             self._writer("annotations", split).add(
                 sentence_id=record.id,
@@ -85,6 +85,23 @@ class RowWriter:
                 text=record.text,
                 spans=span_rows(record.text, sorted_spans(vote.spans)),
             )
+
+    def _tagged(
+        self,
+        config: str,
+        split: str,
+        record: SentenceRecord,
+        text: str,
+        spans: Sequence[Span],
+        status: str,
+    ) -> None:
+        if config_spec(config).gold_only and status not in GOLD_STATUSES:
+            return  # not gold: it stays in the sentence configs with its status, not here
+        buffer = self._char_bio.setdefault((config, split), CharBioBuffer())
+        buffer.add(record, text, spans, status)
+        if len(buffer) >= BATCH_ROWS:
+            self._writer(config, split).add_table(buffer.table())
+            buffer.clear()
 
     def prediction(
         self, record: SentenceRecord, split: str, version: str, regions: Sequence[Region]
@@ -117,9 +134,9 @@ class RowWriter:
         )
 
     def close(self) -> None:
-        """Flush the char_bio batches and close every file (call once, after the last row)."""
-        for split, buffer in self._char_bio.items():
+        """Flush the tagged batches and close every file (call once, after the last row)."""
+        for (config, split), buffer in self._char_bio.items():
             if len(buffer):
-                self._writer("char_bio", split).add_table(buffer.table())
+                self._writer(config, split).add_table(buffer.table())
         for writer in self._writers.values():
             writer.close()

@@ -30,9 +30,9 @@ _WRITE_OPTIONS: Final[dict[str, Any]] = {
     "use_dictionary": True,
 }
 
-# A span as the Arrow struct of the span feature: start, end, label id, type, text, value, unit,
-# qualifier. Spans become these tuples only here, at the Parquet edge.
-SpanRow = tuple[int, int, int, str | None, str, str | None, str | None, str | None]
+# A span as the Arrow struct of the span feature: start, end, label id, type id (None: no type),
+# text, value, unit, qualifier. Spans become these tuples only here, at the Parquet edge.
+SpanRow = tuple[int, int, int, int | None, str, str | None, str | None, str | None]
 
 
 class SplitWriter:
