@@ -1160,7 +1160,13 @@ def make_case(seed: int, number: int, bases: list[Base], corpus: Corpus) -> Case
     if kind in STRUCTURAL:
         for _ in range(rng.choice([1, 1, 1, 2, 3])):
             for _attempt in range(10):
-                note = STRUCTURAL[kind](m)
+                try:
+                    note = STRUCTURAL[kind](m)
+                except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+                    # An earlier mutation left a shape this one cannot walk (a task that is a
+                    # number, no tasks at all): try again; what it may have changed stays.
+                    m.changed()
+                    continue
                 if note is not None:
                     m.notes.append(note)
                     break
