@@ -8,8 +8,11 @@ each into its own folder, hashed file by file (the build is byte-reproducible). 
 
 * at a random delay drawn uniformly over the measured duration of a complete build, or
 * aimed at the final swap: as soon as the swap journal appears, as soon as OUT has been
-  exchanged (between the two exchanges), a few milliseconds after the report's staging folder
-  appears, or at a random delay after the scratch folder appears (the writing phase).
+  exchanged, a few milliseconds after the report's staging folder appears, or at a random delay
+  after the scratch folder appears (the writing phase), or
+* at exact moments no poll can hit (``HOOKS``, taken in turn): the build runs with one function
+  of ``chainpolicy.dirswap`` wrapped so that the process SIGKILLs itself before or after a given
+  call (e.g. between the two exchanges).
 
 After each kill: OUT and REP exist, each is byte for byte one of the two complete builds (every
 file hashed), and they are from the same build unless the swap journal is there to roll the pair
@@ -86,8 +89,8 @@ sys.argv = ["chainpolicy", *sys.argv[4:]]
 main()
 """
 PHASES = (
-    "startup (imports, corpus, recovery)",
-    "recovery of an earlier kill",
+    "startup (before any change on disk)",
+    "recovery of an earlier kill (what it left changed)",
     "pass 1 (validating exports)",
     "writing the dataset",
     "writing the report",
@@ -203,6 +206,7 @@ class Harness:
         self.settled = 0  # complete builds after a kill
         self.recovered: Counter[str] = Counter()  # what the next builds said they recovered
         self.loads = 0
+        self.hooks_used = 0
         self.failures: list[str] = []
 
     # -- references and checks ------------------------------------------------------------
@@ -283,8 +287,9 @@ class Harness:
         mode = mode or self.rng.choices(list(MODES), weights=list(MODES.values()))[0]
         delay = self.rng.uniform(0, self.refs[variant].seconds)
         before = _State.take(self)
-        if mode == "hook" and hook is None:
-            hook = self.rng.choice(HOOKS)
+        if mode == "hook" and hook is None:  # in turn, so that a run hits every one
+            hook = HOOKS[self.hooks_used % len(HOOKS)]
+            self.hooks_used += 1
         if hook is not None:
             mode = f"hook {hook[0]} {hook[1]} call {hook[2]}"
         proc = subprocess.Popen(
@@ -327,7 +332,7 @@ class Harness:
         scratch = f".{self.out.name}.scratch-"
         journal = self.journal()
         while proc.poll() is None:
-            if mode == "journal" and journal.exists() and _ino(journal) != before.journal:
+            if mode == "journal" and journal.exists() and _text_or_none(journal) != before.journal:
                 break
             if mode == "exchange" and _ino(self.out) not in (None, before.out):
                 break
@@ -407,6 +412,13 @@ def _ino(path: Path) -> int | None:
         return None
 
 
+def _text_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
 def _kind_of_note(line: str) -> str:
     if "completed the swap" in line:
         return "swap completed from the journal"
@@ -424,7 +436,7 @@ class _State:
     names: set[str]
     out: int | None
     report: int | None
-    journal: int | None
+    journal: str | None  # its text: a new journal may get the inode of the one it replaced
     journaled: set[int]  # inodes of the staged folders the journal lists
     report_prefix: str
 
@@ -432,13 +444,16 @@ class _State:
     def take(cls, h: Harness) -> _State:
         journal = h.journal()
         journaled: set[int] = set()
-        with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
-            journaled = {int(e["inode"]) for e in json.loads(journal.read_text("utf-8"))}
+        text: str | None = None
+        with contextlib.suppress(FileNotFoundError):
+            text = journal.read_text("utf-8")
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            journaled = {int(e["inode"]) for e in json.loads(text or "[]")}
         return cls(
             set(h.leftovers()),
             _ino(h.out),
             _ino(h.report),
-            _ino(journal),
+            text,
             journaled,
             f".{h.report.name}.staging-",
         )
