@@ -170,6 +170,31 @@ def test_a_surrogate_in_model_version_is_kept_visible_and_never_crashes(
     assert [r["model_version"] for r in machine] == ["pre-\\ud800"]
 
 
+@pytest.mark.parametrize("copies", ["in one task", "in a repeated task"])
+def test_a_repeated_prediction_loses_no_later_sentence_of_the_machine_config(
+    run_build: Callable[..., BuildResult],
+    sentences: dict[str, SentenceRecord],
+    tmp_path: Path,
+    copies: str,
+) -> None:
+    # Two predictions with the same (export, id) on one sentence used to leave the prediction
+    # stream one row behind: every later sentence lost its machine pre-annotation.
+    first = _one_task(sentences[A])
+    later = _one_task(sentences["02dec154e1ac7468-p003-s03"], "3亿元", id=8)
+    later["predictions"][0]["result"][0]["value"]["labels"] = ["figure"]
+    later["predictions"][0]["result"][1].update(from_name="figure_type")
+    later["predictions"][0]["result"][1]["value"]["choices"] = ["MONEY"]
+    tasks = [first, later]
+    if copies == "in one task":
+        first["predictions"].append(json.loads(json.dumps(first["predictions"][0])))
+    else:
+        tasks.insert(1, json.loads(json.dumps(first)))
+    path = _write(tmp_path / "exports", "e.json", json.dumps(tasks, ensure_ascii=False))
+    result = run_build([path])
+    machine = _rows(result.out, "machine_preannotations")  # type: ignore[arg-type]
+    assert sorted(r["id"] for r in machine) == sorted({t["data"]["sentence_id"] for t in tasks})
+
+
 @pytest.fixture
 def time_zone() -> Iterator[Callable[[str], None]]:
     before = os.environ.get("TZ")

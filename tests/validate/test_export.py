@@ -133,6 +133,8 @@ def test_malformed_result_is_a_reason_not_a_crash(raw: object, expected: str) ->
         (b'[{"id": 1, "data": {}}, {"id": 2, "data": {', "truncated in task #1"),
         (b'[{"id": 1, "data": {}},, ]', "malformed JSON in task #1"),
         (b'[{"id": 1, "data": {}}] trailing', "malformed JSON in task #1"),
+        # Python refuses to convert such a literal with a ValueError that is no JSON error.
+        (b'[{"id": 1, "data": {"n": ' + b"9" * 5000 + b"}}]", "number too long to read in task #0"),
     ],
 )
 def test_malformed_export_names_file_and_position(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -227,6 +228,9 @@ def _iter_items(path: Path, fh: BinaryIO) -> Iterator[object]:
                     _fail(path, buf, index, state, exc.msg, exc.pos)
                 buf.refill()
                 continue
+            except ValueError:  # an integer literal longer than Python converts (4300 digits)
+                limit = sys.get_int_max_str_digits()
+                _fail(path, buf, index, "a number too long to read", f"over {limit} digits")
             if end == len(buf.text) and not buf.eof:  # a number could continue in the next chunk
                 buf.refill()
                 continue

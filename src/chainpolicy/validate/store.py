@@ -154,12 +154,13 @@ class AnnotationStore:
             self._flush()
 
     def predictions(self) -> Iterator[tuple[int, str, list[Region]]]:
-        """The latest valid prediction per sentence (latest export, then highest id), in order."""
+        """The latest valid prediction per sentence (latest export, then highest id, then the
+        later one in the file: one row per sentence even when an id repeats), in order."""
         self._flush()
         cursor = self._db.execute(
             "SELECT sentence, model_version, spans FROM pred p WHERE NOT EXISTS (SELECT 1 FROM"
-            " pred q WHERE q.sentence = p.sentence AND (q.export, q.prediction_id) >"
-            " (p.export, p.prediction_id)) ORDER BY sentence"
+            " pred q WHERE q.sentence = p.sentence AND (q.export, q.prediction_id, q.rowid) >"
+            " (p.export, p.prediction_id, p.rowid)) ORDER BY sentence"
         )
         for sentence, version, spans in cursor:
             yield sentence, version, unpack(spans)

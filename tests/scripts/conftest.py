@@ -1,0 +1,35 @@
+"""The fault-harness scripts, imported by path (``scripts/`` is not a package)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from types import ModuleType
+
+import pytest
+
+from chainpolicy.paths import repo_root
+
+
+def load_script(name: str) -> ModuleType:
+    module_name = f"chainpolicy_scripts_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(
+        module_name, repo_root() / "scripts" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def fuzz() -> ModuleType:
+    return load_script("fuzz_exports")
+
+
+@pytest.fixture(scope="session")
+def kill() -> ModuleType:
+    return load_script("kill_build")
