@@ -116,8 +116,9 @@ def _spans(text: str, check: Any, span: Any) -> list[Any]:
 
     def add(start: int, end: int, label: str, type_: str | None) -> None:
         fits = end <= len(text) and not any(taken[start:end])
-        if fits and check(text, start, end, label, type_) is None:
-            out.append(span(start, end, label, type_))
+        candidate = span(start, end, label, type_)
+        if fits and check(text, candidate) is None:
+            out.append(candidate)
             for i in range(start, end):
                 taken[i] = True
 
@@ -132,7 +133,7 @@ def _spans(text: str, check: Any, span: Any) -> list[Any]:
     claim_end = len(text) - 1
     if claim_end - claim_start > 4 and not any(taken[claim_start:claim_end]):
         add(claim_start, claim_end, "claim", None)
-    return sorted(out)
+    return sorted(out, key=lambda s: s.key)
 
 
 def child_build(folder: Path) -> None:
@@ -189,7 +190,7 @@ def main() -> None:
         (child_build if kind == "build" else child_json_min)(Path(folder))
         return
 
-    from chainpolicy.cli_progress import bar
+    from chainpolicy.cli_progress import bar, echo
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
@@ -206,10 +207,9 @@ def main() -> None:
                     results[size, kind] = measure(kind, folder)
                     runs(1)
                     wall, rss = results[size, kind]
-                    print(
+                    echo(
                         f"{made['tasks']:8d} {made['spans']:8d} {made['bytes'] / 1e6:10.1f} "
-                        f"{kind:>9} {wall:8.2f} {rss:12.1f}",
-                        flush=True,
+                        f"{kind:>9} {wall:8.2f} {rss:12.1f}"
                     )
                 shutil.rmtree(folder, ignore_errors=True)
         big_build, big_min = results[args.tasks, "build"], results[args.tasks, "json_min"]

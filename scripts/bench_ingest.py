@@ -100,7 +100,7 @@ def main() -> None:
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
 
-    from chainpolicy.cli_progress import bar
+    from chainpolicy.cli_progress import bar, echo
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
@@ -114,10 +114,7 @@ def main() -> None:
                     wall, rss = measure(kind, sources, workdir)
                     runs(1)
                     results[(megabytes, kind)] = (size / wall, rss)
-                    print(
-                        f"{size:7.1f}M {kind:>7} {size / wall:8.2f} {wall:8.2f} {rss:12.1f}",
-                        flush=True,
-                    )
+                    echo(f"{size:7.1f}M {kind:>7} {size / wall:8.2f} {wall:8.2f} {rss:12.1f}")
         big_ingest, big_floor = results[(args.mb, "ingest")], results[(args.mb, "floor")]
         small_ingest = results[(args.small_mb, "ingest")]
         print(

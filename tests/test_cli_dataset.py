@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import http.server
 import json
 import os
 import pty
@@ -13,6 +14,7 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
 from pathlib import Path
 
@@ -344,3 +346,93 @@ def test_build_shows_progress_on_a_terminal_and_the_same_summary(
     assert "sentences" in terminal and "\r" in terminal  # a bar, redrawn in place
     assert "quarantined: 2 (figure_without_numeral 2; see " in out
     assert "reading exports" not in out  # progress never goes to stdout
+
+
+class _FakeHub:
+    """A tiny HTTP server on 127.0.0.1 answering the Hub API calls publish makes, as told."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.answers: dict[tuple[str, str], tuple[int, object]] = {}
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                path = self.path.split("?", 1)[0]
+                hub.requests.append((self.command, path))
+                status, body = hub.answers.get((self.command, path), (404, {"error": "Not found"}))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _FakeHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def built_folder(tmp_path: Path) -> Path:
+    out = tmp_path / "ds"
+    built = run("build", "--no-exports", "--out", str(out), *_reports(tmp_path))
+    assert built.returncode == 0, built.stderr
+    return out
+
+
+def test_publish_refuses_to_move_an_existing_release_tag_before_uploading(
+    built_folder: Path,
+) -> None:
+    with _FakeHub() as hub:
+        hub.answers = {
+            ("POST", "/api/repos/create"): (200, {"url": f"{hub.url}/datasets/org/name"}),
+            ("GET", "/api/datasets/org/name/refs"): (
+                200,
+                {
+                    "branches": [],
+                    "converts": [],
+                    "tags": [{"name": "v1.0", "ref": "refs/tags/v1.0", "targetCommit": "abc"}],
+                },
+            ),
+        }
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_" + "y" * 30}
+        args = ("--repo-id", "org/name", "--dataset", str(built_folder), "--revision", "v1.0")
+        done = run("publish", *args, env=env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: tag v1.0 already exists in org/name")
+    # The refs were read, and nothing was uploaded (no pre-upload, no commit call).
+    asked = {path for _, path in hub.requests}
+    assert "/api/datasets/org/name/refs" in asked
+    assert not any("preupload" in p or "commit" in p for p in asked), asked
+
+
+def test_publish_turns_a_refusal_of_the_hub_into_one_line_without_the_token(
+    built_folder: Path,
+) -> None:
+    refused = (401, {"error": "Invalid credentials in Authorization header"})
+    with _FakeHub() as hub:
+        hub.answers = {
+            ("POST", "/api/repos/create"): refused,
+            ("GET", "/api/datasets/org/name"): refused,
+        }
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_" + "z" * 30}
+        done = run("publish", "--repo-id", "org/name", "--dataset", str(built_folder), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: upload to org/name failed: ")
+    assert "401" in done.stderr and done.stderr.count("\n") == 1 and "hf_zzz" not in done.stderr

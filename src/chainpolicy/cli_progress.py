@@ -25,16 +25,27 @@ def bar(what: str, total: int | None = None, unit: str = "it") -> Iterator[Calla
         return
     from tqdm import tqdm
 
+    scaled = unit == "B"
     with tqdm(
         total=total,
         desc=what,
-        unit=unit,
-        unit_scale=unit == "B",
+        unit=unit if scaled else f" {unit}",  # "1200 tasks", not "1200tasks"; "1.2MB"
+        unit_scale=scaled,
         file=sys.stderr,
         dynamic_ncols=True,
         leave=False,  # the command prints its own result; a finished bar would only repeat it
     ) as progress:
         yield progress.update
+
+
+def echo(line: str) -> None:
+    """Print a line to stdout; on a terminal, above the bars instead of through them."""
+    if enabled():
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stdout)
+    else:
+        print(line, flush=True)
 
 
 def _ignore(_n: int) -> None:

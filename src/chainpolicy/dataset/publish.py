@@ -14,6 +14,7 @@ The token comes from ``HF_TOKEN`` only; it is never printed. Every failure is on
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -140,7 +141,7 @@ def prepare(folder: Path, repo_id: str, into: Path) -> list[PlannedFile]:
 def upload(folder: Path, files: list[PlannedFile], repo_id: str, revision: Revision) -> str:
     """Upload the prepared copy ``folder``; with a release tag, tag the commit. The commit URL."""
     from huggingface_hub import HfApi, constants
-    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+    from huggingface_hub.errors import HfHubHTTPError, HfUriError, HFValidationError
 
     token = os.environ.get(TOKEN_ENV)
     if not token:
@@ -187,6 +188,12 @@ def upload(folder: Path, files: list[PlannedFile], repo_id: str, revision: Revis
         raise ChainpolicyError(f"{_step(step)} {where} failed: {_first_line(exc)}") from None
     except HFValidationError as exc:
         raise InputError(f"--repo-id {repo_id!r}: {_first_line(exc)}") from None
+    except (HfUriError, json.JSONDecodeError) as exc:
+        # HF_ENDPOINT names something that answers, but not like the Hub.
+        raise ChainpolicyError(
+            f"{_step(step)} {where} failed: the server at {constants.ENDPOINT} does not answer "
+            f"like the Hub ({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
     except _transport_errors() as exc:
         raise ChainpolicyError(
             f"{_step(step)} {where} failed: cannot reach the Hub at {constants.ENDPOINT} "
