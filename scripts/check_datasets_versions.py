@@ -139,11 +139,14 @@ def make_venv(where: Path, datasets_version: str, pyarrow_version: str) -> str:
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     python = str(where / "bin" / "python")
     pins = [f"datasets=={datasets_version}", f"pyarrow=={pyarrow_version}"]
-    subprocess.run(
+    done = subprocess.run(
         [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if done.returncode != 0:  # pip's own output only when it failed (it warns a lot)
+        raise SystemExit(f"pip install {' '.join(pins)} failed:\n{done.stderr[-3000:]}")
     return python
 
 
