@@ -7,6 +7,7 @@ label-studio 1.23.2 exports), then in the same run measures, each in a fresh chi
   * build:     `chainpolicy build` (validation of every result, adjudication, all configs, card)
   * json_min:  `Converter(config).convert_to_json_min(export)`, which validates nothing
 Prints wall time, peak RSS and the ratio, at two sizes (memory should not grow with the export).
+On a terminal, progress (inputs made, runs done) is shown on stderr.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def make_inputs(folder: Path, tasks: int, seed: int = 7) -> dict[str, Any]:
     """sentences.jsonl, splits.json and exports/export.json with ``tasks`` annotated tasks."""
+    from chainpolicy.cli_progress import bar
     from chainpolicy.contract.spanrules import check_span
     from chainpolicy.corpus import load_sentences
     from chainpolicy.dataset import splits
@@ -95,7 +97,14 @@ def make_inputs(folder: Path, tasks: int, seed: int = 7) -> dict[str, Any]:
             )
 
     (folder / "exports").mkdir()
-    write_export(folder / "exports" / "export.json", export_tasks())
+    with bar(f"making an export of {tasks} tasks", tasks, "tasks") as advance:
+
+        def counted() -> Iterator[dict[str, Any]]:
+            for item in export_tasks():
+                advance(1)
+                yield item
+
+        write_export(folder / "exports" / "export.json", counted())
     return {**made, "bytes": (folder / "exports" / "export.json").stat().st_size}
 
 
@@ -107,8 +116,9 @@ def _spans(text: str, check: Any, span: Any) -> list[Any]:
 
     def add(start: int, end: int, label: str, type_: str | None) -> None:
         fits = end <= len(text) and not any(taken[start:end])
-        if fits and check(text, start, end, label, type_) is None:
-            out.append(span(start, end, label, type_))
+        candidate = span(start, end, label, type_)
+        if fits and check(text, candidate) is None:
+            out.append(candidate)
             for i in range(start, end):
                 taken[i] = True
 
@@ -123,7 +133,7 @@ def _spans(text: str, check: Any, span: Any) -> list[Any]:
     claim_end = len(text) - 1
     if claim_end - claim_start > 4 and not any(taken[claim_start:claim_end]):
         add(claim_start, claim_end, "claim", None)
-    return sorted(out)
+    return sorted(out, key=lambda s: s.key)
 
 
 def child_build(folder: Path) -> None:
@@ -180,6 +190,8 @@ def main() -> None:
         (child_build if kind == "build" else child_json_min)(Path(folder))
         return
 
+    from chainpolicy.cli_progress import bar, echo
+
     workdir = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
         print(
@@ -187,17 +199,19 @@ def main() -> None:
             f"{'peak RSS MB':>12}"
         )
         results: dict[tuple[int, str], tuple[float, float]] = {}
-        for size in (args.small_tasks, args.tasks):
-            folder = workdir / f"t{size}"
-            made = make_inputs(folder, size)
-            for kind in ("json_min", "build"):
-                results[size, kind] = measure(kind, folder)
-                wall, rss = results[size, kind]
-                print(
-                    f"{made['tasks']:8d} {made['spans']:8d} {made['bytes'] / 1e6:10.1f} "
-                    f"{kind:>9} {wall:8.2f} {rss:12.1f}"
-                )
-            shutil.rmtree(folder, ignore_errors=True)
+        with bar("benchmark runs", 4, "runs") as runs:
+            for size in (args.small_tasks, args.tasks):
+                folder = workdir / f"t{size}"
+                made = make_inputs(folder, size)
+                for kind in ("json_min", "build"):
+                    results[size, kind] = measure(kind, folder)
+                    runs(1)
+                    wall, rss = results[size, kind]
+                    echo(
+                        f"{made['tasks']:8d} {made['spans']:8d} {made['bytes'] / 1e6:10.1f} "
+                        f"{kind:>9} {wall:8.2f} {rss:12.1f}"
+                    )
+                shutil.rmtree(folder, ignore_errors=True)
         big_build, big_min = results[args.tasks, "build"], results[args.tasks, "json_min"]
         small_build = results[args.small_tasks, "build"]
         print(

@@ -7,6 +7,7 @@ copied to every copy), then in the same run measures, each in a fresh child proc
     view, segmentation, duplicate marking) writing the JSONL records, as `chainpolicy sentences`;
   * floor:  OpenCC t2s over the same raw text, file by file, nothing else.
 Prints MB/s for both, their ratio and peak RSS, at two sizes (memory should not grow with input).
+On a terminal, progress (corpus made, runs done) is shown on stderr.
 """
 
 from __future__ import annotations
@@ -27,22 +28,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def make_corpus(target: Path, megabytes: float) -> int:
     """Copies of the committed sources under new ids until the raw text reaches ``megabytes``."""
+    from chainpolicy.cli_progress import bar
+
     manifest = json.loads((ROOT / "sources" / "manifest.json").read_text("utf-8"))
     errata = json.loads((ROOT / "annotations" / "errata.json").read_text("utf-8"))
     target.mkdir(parents=True)
     articles, copied_errata, total, copy = [], [], 0, 0
-    while total < megabytes * 1_000_000:
-        for article in manifest["articles"]:
-            new_id = hashlib.sha256(f"{article['id']}:{copy}".encode()).hexdigest()[:16]
-            name = f"{copy:05d}_{new_id}.txt"
-            data = (ROOT / "sources" / article["file"]).read_bytes()
-            (target / name).write_bytes(data)
-            total += len(data)
-            articles.append({**article, "id": new_id, "file": name})
-            copied_errata += [
-                {**e, "article": new_id} for e in errata if e["article"] == article["id"]
-            ]
-        copy += 1
+    goal = int(megabytes * 1_000_000)
+    with bar(f"making a {megabytes:g} MB corpus", goal, "B") as advance:
+        while total < goal:
+            for article in manifest["articles"]:
+                new_id = hashlib.sha256(f"{article['id']}:{copy}".encode()).hexdigest()[:16]
+                name = f"{copy:05d}_{new_id}.txt"
+                data = (ROOT / "sources" / article["file"]).read_bytes()
+                (target / name).write_bytes(data)
+                total += len(data)
+                advance(len(data))
+                articles.append({**article, "id": new_id, "file": name})
+                copied_errata += [
+                    {**e, "article": new_id} for e in errata if e["article"] == article["id"]
+                ]
+            copy += 1
     (target / "manifest.json").write_text(json.dumps({"articles": articles}), "utf-8")
     (target / "errata.json").write_text(json.dumps(copied_errata, ensure_ascii=False), "utf-8")
     return total
@@ -94,17 +100,21 @@ def main() -> None:
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         return
 
+    from chainpolicy.cli_progress import bar, echo
+
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         print(f"{'size':>8} {'step':>7} {'MB/s':>8} {'wall s':>8} {'peak RSS MB':>12}")
         results = {}
-        for megabytes in (args.small_mb, args.mb):
-            sources = workdir / f"sources-{megabytes:g}"
-            size = make_corpus(sources, megabytes) / 1_000_000
-            for kind in ("floor", "ingest"):
-                wall, rss = measure(kind, sources, workdir)
-                results[(megabytes, kind)] = (size / wall, rss)
-                print(f"{size:7.1f}M {kind:>7} {size / wall:8.2f} {wall:8.2f} {rss:12.1f}")
+        with bar("benchmark runs", 4, "runs") as runs:
+            for megabytes in (args.small_mb, args.mb):
+                sources = workdir / f"sources-{megabytes:g}"
+                size = make_corpus(sources, megabytes) / 1_000_000
+                for kind in ("floor", "ingest"):
+                    wall, rss = measure(kind, sources, workdir)
+                    runs(1)
+                    results[(megabytes, kind)] = (size / wall, rss)
+                    echo(f"{size:7.1f}M {kind:>7} {size / wall:8.2f} {wall:8.2f} {rss:12.1f}")
         big_ingest, big_floor = results[(args.mb, "ingest")], results[(args.mb, "floor")]
         small_ingest = results[(args.small_mb, "ingest")]
         print(

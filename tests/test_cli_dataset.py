@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import http.server
 import json
 import os
+import pty
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from chainpolicy.corpus import load_sentences
+from chainpolicy.dataset.card_sections import fill_repository
 from chainpolicy.paths import repo_root
 from chainpolicy.records import Span
 from chainpolicy.validate.synthetic import annotation, task, write_export
@@ -83,7 +90,15 @@ def test_build_prints_the_accounting_and_strict_fails_cleanly(
     common = ("--exports", str(exports), "--out", str(out), "--report-dir", str(reports))
     done = run("build", *common)
     assert done.returncode == 0, done.stderr
-    assert "| quarantined | 2 |" in done.stdout and "figure_without_numeral" in done.stdout
+    # A few lines by default; the full report with --verbose and in the report folder.
+    assert "quarantined: 2 (figure_without_numeral 2; see " in done.stdout
+    assert f"full report: {reports / 'build_report.md'}" in done.stdout
+    assert len(done.stdout.splitlines()) <= 8 and "|" not in done.stdout
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    verbose = run("build", *common, "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "| quarantined | 2 |" in verbose.stdout and "figure_without_numeral" in verbose.stdout
+    assert verbose.stdout.startswith((reports / "build_report.md").read_text("utf-8"))
     before = _hashes(out)
     strict = run("build", *common, "--strict")
     assert strict.returncode == 1
@@ -132,21 +147,55 @@ def test_agreement_counts_the_doubly_annotated_sentence(exports: Path) -> None:
     assert entity["strict_f1"] == 1.0 and entity["pairs"] == 1
 
 
-def test_publish_dry_run_lists_files_with_hashes_and_upload_needs_a_token(
+def test_publish_dry_run_lists_the_files_as_published_and_upload_needs_a_token(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "ds"
     built = run("build", "--no-exports", "--out", str(out), *_reports(tmp_path))
     assert built.returncode == 0, built.stderr
-    done = run("publish", "--repo-id", "org/name", "--dataset", str(out), "--dry-run")
+    before = _hashes(out)
+    copy = tmp_path / "as-published"
+    done = run(
+        "publish", "--repo-id", "org/name", "--dataset", str(out), "--dry-run",
+        "--copy-to", str(copy),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    listed = {line.split()[-1]: line.split()[1] for line in done.stdout.splitlines()[:-1]}
-    # Hidden files (the build's own marker) are never uploaded.
-    expected = {k: f"sha256:{v}" for k, v in _hashes(out).items() if not k.startswith(".")}
-    assert listed == expected
+    lines = done.stdout.splitlines()
+    listed = {line.split()[-1]: line.split()[1] for line in lines if "sha256:" in line}
+    # What is listed is what the copy holds: the built folder (hidden files, such as the
+    # build's own marker, are never uploaded) with the card written for the repository.
+    assert listed == {k: f"sha256:{v}" for k, v in _hashes(copy).items()}
+    assert set(listed) == {k for k in before if not k.startswith(".")}
+    card = (copy / "README.md").read_text("utf-8")
+    assert card == fill_repository((out / "README.md").read_text("utf-8"), "org/name")
+    for path in copy.rglob("*"):
+        if path.suffix in (".md", ".json") or path.name in ("LICENSE", "NOTICE"):
+            assert "<this repository>" not in path.read_text("utf-8"), path
+    assert {k for k, v in _hashes(copy).items() if before[k] != v} == {
+        "README.md",
+        "croissant.json",
+    }
+    assert _hashes(out) == before  # dataset/ itself is never rewritten
     env = {k: v for k, v in os.environ.items() if k != "HF_TOKEN"}
     refused = run("publish", "--repo-id", "org/name", "--dataset", str(out), env=env)
     assert refused.returncode == 2 and "set HF_TOKEN" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--repo-id", "no-namespace"), "error: --repo-id 'no-namespace': must be ORG/NAME"),
+        (("--repo-id", "org/bad name"), "error: --repo-id 'org/bad name': Repo id must use"),
+        (("--repo-id", "org/name", "--revision", "v1"), "error: --revision 'v1': a release tag"),
+    ],
+)
+def test_publish_checks_the_repo_id_and_revision_before_anything_else(
+    tmp_path: Path, args: tuple[str, ...], expected: str
+) -> None:
+    # The folder does not exist: the id is refused first, and nothing is read or sent.
+    done = run("publish", *args, "--dataset", str(tmp_path / "missing"), "--dry-run")
+    assert done.returncode == 2
+    assert done.stderr.startswith(expected) and done.stderr.count("\n") == 1
 
 
 def test_publish_to_an_unreachable_hub_is_one_line(tmp_path: Path) -> None:
@@ -163,6 +212,13 @@ def test_publish_to_an_unreachable_hub_is_one_line(tmp_path: Path) -> None:
         f"error: upload to org/name failed: cannot reach the Hub at {endpoint}"
     )
     assert done.stderr.count("\n") == 1 and "hf_xxx" not in done.stderr
+    tagged = run(
+        "publish", "--repo-id", "org/name", "--dataset", str(out), "--revision", "v1.0", env=env
+    )
+    assert tagged.returncode == 1 and tagged.stderr.count("\n") == 1
+    assert tagged.stderr.startswith(
+        f"error: upload to org/name (tag v1.0) failed: cannot reach the Hub at {endpoint}"
+    )
 
 
 def test_splits_command_checks_the_committed_file() -> None:
@@ -250,3 +306,133 @@ def test_sigterm_during_a_build_keeps_the_previous_folders_and_leaves_nothing(
     assert process.returncode != 0 and "Traceback" not in stderr
     assert _hashes(out) == before and _hashes(reports) == report_before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def _on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout piped): what a person sees."""
+    master, slave = pty.openpty()
+    # A terminal of 100 columns (a fresh pty has none, and tqdm draws nothing in 0 columns).
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chainpolicy", *args],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        cwd=repo_root(),
+    )
+    os.close(slave)
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert process.stdout is not None
+    out = process.stdout.read().decode("utf-8")
+    process.wait(timeout=120)
+    os.close(master)
+    return process.returncode, out, seen.decode("utf-8", "replace")
+
+
+def test_build_shows_progress_on_a_terminal_and_the_same_summary(
+    exports: Path, tmp_path: Path
+) -> None:
+    common = ("--exports", str(exports), "--out", str(tmp_path / "ds"))
+    code, out, terminal = _on_a_terminal("build", *common, *_reports(tmp_path))
+    assert code == 0, terminal
+    assert "reading exports" in terminal and "writing records" in terminal
+    assert "sentences" in terminal and "\r" in terminal  # a bar, redrawn in place
+    assert "quarantined: 2 (figure_without_numeral 2; see " in out
+    assert "reading exports" not in out  # progress never goes to stdout
+
+
+class _FakeHub:
+    """A tiny HTTP server on 127.0.0.1 answering the Hub API calls publish makes, as told."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.answers: dict[tuple[str, str], tuple[int, object]] = {}
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                path = self.path.split("?", 1)[0]
+                hub.requests.append((self.command, path))
+                status, body = hub.answers.get((self.command, path), (404, {"error": "Not found"}))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _FakeHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def built_folder(tmp_path: Path) -> Path:
+    out = tmp_path / "ds"
+    built = run("build", "--no-exports", "--out", str(out), *_reports(tmp_path))
+    assert built.returncode == 0, built.stderr
+    return out
+
+
+def test_publish_refuses_to_move_an_existing_release_tag_before_uploading(
+    built_folder: Path,
+) -> None:
+    with _FakeHub() as hub:
+        hub.answers = {
+            ("POST", "/api/repos/create"): (200, {"url": f"{hub.url}/datasets/org/name"}),
+            ("GET", "/api/datasets/org/name/refs"): (
+                200,
+                {
+                    "branches": [],
+                    "converts": [],
+                    "tags": [{"name": "v1.0", "ref": "refs/tags/v1.0", "targetCommit": "abc"}],
+                },
+            ),
+        }
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_" + "y" * 30}
+        args = ("--repo-id", "org/name", "--dataset", str(built_folder), "--revision", "v1.0")
+        done = run("publish", *args, env=env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: tag v1.0 already exists in org/name")
+    # The refs were read, and nothing was uploaded (no pre-upload, no commit call).
+    asked = {path for _, path in hub.requests}
+    assert "/api/datasets/org/name/refs" in asked
+    assert not any("preupload" in p or "commit" in p for p in asked), asked
+
+
+def test_publish_turns_a_refusal_of_the_hub_into_one_line_without_the_token(
+    built_folder: Path,
+) -> None:
+    refused = (401, {"error": "Invalid credentials in Authorization header"})
+    with _FakeHub() as hub:
+        hub.answers = {
+            ("POST", "/api/repos/create"): refused,
+            ("GET", "/api/datasets/org/name"): refused,
+        }
+        env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_TOKEN": "hf_" + "z" * 30}
+        done = run("publish", "--repo-id", "org/name", "--dataset", str(built_folder), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: upload to org/name failed: ")
+    assert "401" in done.stderr and done.stderr.count("\n") == 1 and "hf_zzz" not in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,6 +109,12 @@ def _inputs(
 @click.option(
     "--strict", is_flag=True, help="Fail (and keep the old folder) if any result is quarantined."
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Print the full report (every outcome, quarantine reason, split) instead of a summary.",
+)
 def build_command(
     exports: Path | None,
     no_exports: bool,
@@ -118,14 +125,17 @@ def build_command(
     splits_file: Path | None,
     card: Path | None,
     strict: bool,
+    verbose: bool,
 ) -> None:
     """Validate every export and write the Hugging Face dataset folder (atomically).
 
     Every result of every export ends in the dataset or in the quarantine list with its reason;
-    the totals are printed and written to the report folder. The dataset folder and its report
-    are swapped in together; a killed build leaves the previous ones in place, and the next build
-    cleans up after it.
+    a summary is printed (the full report with --verbose) and the report is written to the report
+    folder. The dataset folder and its report are swapped in together; a killed build leaves the
+    previous ones in place, and the next build cleans up after it. On a terminal, progress is
+    shown on stderr.
     """
+    from chainpolicy.cli_progress import bar
     from chainpolicy.dataset.build import build
 
     inputs = _inputs(exports, sentences, articles, splits_file, card, no_exports=no_exports)
@@ -133,10 +143,10 @@ def build_command(
     reports = report_dir or default_report_dir(target)
     # SIGTERM (a CI timeout, `kill`) cleans up like Ctrl-C: staging folders are removed.
     signal.signal(signal.SIGTERM, _interrupt)
-    result = build(inputs, target, reports, strict=strict)
+    result = build(inputs, target, reports, strict=strict, progress=bar)
     for line in result.recovered:
         click.echo(f"note: {line}", err=True)
-    click.echo(result.summary, nl=False)
+    click.echo(result.summary if verbose else result.brief, nl=False)
     click.echo(f"\nwrote {target} (report: {reports})")
 
 
@@ -277,30 +287,71 @@ def agreement_command(exports: Path | None, sentences: Path | None, as_json: boo
 @click.command("publish")
 @click.option("--repo-id", required=True, help="Hugging Face dataset repository, ORG/NAME.")
 @click.option(
-    "--revision", default=None, help="Branch to upload to (created if missing) [default: main]."
+    "--revision",
+    default=None,
+    help="vX.Y (or vX.Y.Z): upload to main and tag the commit as that release (an existing tag "
+    "is refused); any other name: a branch to upload to (created if missing) [default: main].",
 )
 @click.option(
     "--dataset",
     "folder",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="The folder to upload [default: dataset/].",
 )
-@click.option("--dry-run", is_flag=True, help="List what would be uploaded; upload nothing.")
-def publish_command(repo_id: str, revision: str | None, folder: Path | None, dry_run: bool) -> None:
-    """Upload the dataset folder to the Hugging Face Hub (token from HF_TOKEN)."""
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the files that would be uploaded (as published: the card names the repository), "
+    "with sizes and sha256; upload nothing.",
+)
+@click.option(
+    "--copy-to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --dry-run: also write the files exactly as they would be uploaded into this new "
+    "folder (to read the published card).",
+)
+def publish_command(
+    repo_id: str,
+    revision: str | None,
+    folder: Path | None,
+    dry_run: bool,
+    copy_to: Path | None,
+) -> None:
+    """Upload the dataset folder to the Hugging Face Hub (token from HF_TOKEN).
+
+    What is uploaded is a copy of the folder whose card (and Croissant file) carries the
+    repository's id and address; the folder itself is left as the build wrote it.
+    """
+    import tempfile
+
     from chainpolicy.dataset import publish
 
-    files = publish.plan(folder or dataset_dir())
-    if dry_run:
-        for f in files:
-            click.echo(f"{f.size:>12}  sha256:{f.sha256}  {f.path}")
-        total = sum(f.size for f in files)
-        where = f"{repo_id}@{revision}" if revision else repo_id
-        click.echo(f"dry run: {len(files)} files, {total} bytes would be uploaded to {where}")
-        return
-    url = publish.upload(folder or dataset_dir(), files, repo_id, revision)
-    click.echo(f"uploaded {len(files)} files: {url}")
+    publish.check_repo_id(repo_id)  # before anything else: nothing is read with a bad id
+    release = publish.check_revision(revision)
+    if copy_to is not None and not dry_run:
+        raise InputError("--copy-to goes with --dry-run")
+    if copy_to is not None and copy_to.exists() and any(copy_to.iterdir()):
+        raise InputError(f"--copy-to {copy_to}: the folder exists and is not empty")
+    source = folder or dataset_dir()
+    if not source.is_dir():
+        raise InputError(f"--dataset {source}: no such folder; run `chainpolicy build`")
+    with tempfile.TemporaryDirectory(prefix="chainpolicy-publish-") as scratch:
+        staged = Path(scratch) / "dataset"
+        files = publish.prepare(source, repo_id, staged)
+        if dry_run:
+            for f in files:
+                click.echo(f"{f.size:>12}  sha256:{f.sha256}  {f.path}")
+            total = sum(f.size for f in files)
+            where = release.describe(repo_id)
+            click.echo(f"dry run: {len(files)} files, {total} bytes would be uploaded to {where}")
+            if copy_to is not None:
+                shutil.copytree(staged, copy_to, dirs_exist_ok=True)
+                click.echo(f"wrote the files as they would be uploaded to {copy_to}")
+            return
+        url = publish.upload(staged, files, repo_id, release)
+    click.echo(f"uploaded {len(files)} files to {release.describe(repo_id)}: {url}")
 
 
 COMMANDS: list[click.Command] = [

@@ -128,7 +128,11 @@ def _interrupt(_signum: int, _frame: object) -> None:
 @_project
 @click.option("--no-predictions", is_flag=True, help="Push tasks without pre-annotations.")
 def push_command(url: str | None, title: str, no_predictions: bool) -> None:
-    """Create or find the project, set the config, import new sentences (idempotent)."""
+    """Create or find the project, set the config, import new sentences (idempotent).
+
+    On a terminal, progress is shown on stderr.
+    """
+    from chainpolicy.cli_progress import bar
     from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.config import label_config
     from chainpolicy.labelstudio.sync import push
@@ -136,7 +140,7 @@ def push_command(url: str | None, title: str, no_predictions: bool) -> None:
     tasks = _tasks(not no_predictions)
     client, base = connect(url)
     with api_errors(base, f"push to project {title!r}"):
-        report = push(client, title, label_config(), tasks)
+        report = push(client, title, label_config(), tasks, progress=bar)
     state = "created" if report.created_project else "found"
     click.echo(
         f"project {title!r} (id {report.project_id}, {state}) at {base}: {report.imported} "
@@ -161,13 +165,17 @@ def push_command(url: str | None, title: str, no_predictions: bool) -> None:
     help="Folder for the export [default: annotations/exports/].",
 )
 def pull_command(url: str | None, title: str, out: Path | None) -> None:
-    """Snapshot-export the project (full predictions and drafts) to a new timestamped file."""
+    """Snapshot-export the project (full predictions and drafts) to a new timestamped file.
+
+    On a terminal, progress is shown on stderr.
+    """
+    from chainpolicy.cli_progress import bar
     from chainpolicy.labelstudio.client import api_errors, connect
     from chainpolicy.labelstudio.sync import pull
 
     client, base = connect(url)
     with api_errors(base, f"pull of project {title!r}"):
-        path = pull(client, title, out or annotations_dir() / "exports")
+        path = pull(client, title, out or annotations_dir() / "exports", progress=bar)
     click.echo(f"wrote {path}")
 
 

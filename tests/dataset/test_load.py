@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chainpolicy.dataset.build import BuildResult
+import pyarrow.parquet as pq
+import pytest
+
+from chainpolicy.contract.layout import data_path
+from chainpolicy.dataset.build import BuildResult, find_exports
 from chainpolicy.dataset.configs import CONFIG_NAMES as CONFIGS
 from chainpolicy.dataset.configs import TRAINING_CONFIGS
 from chainpolicy.dataset.report import SplitCounts
+from chainpolicy.paths import annotations_dir
 from chainpolicy.records import SentenceRecord, Span, sorted_spans
 from chainpolicy.schema import GOLD_STATUSES, LABEL_NAMES, STATUSES, TYPE_NAMES
 from chainpolicy.validate.synthetic import annotation, task
@@ -142,3 +148,32 @@ def test_training_configs_load_with_gold_rows_only_and_types_decode(
     text = sentences[A].text
     expected = [[text[s.start : s.end], s.type] for s in sorted_spans(spans)]
     assert decoded["int2str"] == expected == decoded["pandas"]
+
+
+def _recipes(card: str) -> list[str]:
+    """The card's ```python blocks that read the Parquet files without `datasets`."""
+    blocks = re.findall(r"^```python\n(.*?)^```", card, re.S | re.M)
+    return [b for b in blocks if "load_dataset(" not in b]
+
+
+def test_the_cards_pandas_polars_and_duckdb_recipes_give_one_row_per_span(
+    run_build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_build(find_exports(annotations_dir() / "exports"))
+    root: Path = result.out  # type: ignore[assignment]
+    table = pq.read_table(root / data_path("default", "train")).to_pylist()
+    expected = sorted((r["id"], s["start"], s["text"]) for r in table for s in r["spans"])
+    assert expected  # the committed exports have gold spans in train
+    recipes = _recipes((root / "README.md").read_text("utf-8"))
+    libraries = {re.search(r"^import (\w+)", code, re.M).group(1) for code in recipes}  # type: ignore[union-attr]
+    assert libraries == {"pandas", "polars", "duckdb"}
+    monkeypatch.chdir(root)  # the recipes use paths relative to the dataset folder
+    for code in recipes:
+        namespace: dict[str, Any] = {}
+        exec(compile(code, "<card recipe>", "exec"), namespace)
+        spans = namespace["spans"]
+        rows = spans.to_dicts() if hasattr(spans, "to_dicts") else spans.to_dict("records")
+        # The span's own fields, whatever the recipe calls them, beside the sentence id.
+        prefix = "span_" if "span_text" in rows[0] else ""
+        got = sorted((r["id"], r[f"{prefix}start"], r[f"{prefix}text"]) for r in rows)
+        assert got == expected, code

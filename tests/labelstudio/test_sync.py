@@ -10,6 +10,8 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,13 +64,35 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+class _Bars:
+    """A progress factory that records what each bar was told (the CLI's bars, without a tty)."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, dict[str, Any]] = {}
+
+    @contextmanager
+    def __call__(self, what: str, total: int | None, unit: str) -> Iterator[Callable[[int], None]]:
+        bar = self.bars[what] = {"total": total, "unit": unit, "done": 0}
+
+        def advance(n: int) -> None:
+            bar["done"] += n
+
+        yield advance
+
+
 def test_push_twice_annotate_as_two_users_cancel_and_pull(
     ls_env: server.Server, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     client, _ = connect()
     tasks = _tasks()
-    first = push(client, "round trip", label_config(), tasks)
+    bars = _Bars()
+    first = push(client, "round trip", label_config(), tasks, progress=bars)
     assert (first.created_project, first.imported, first.unchanged) == (True, len(tasks), 0)
+    assert bars.bars["importing tasks"] == {
+        "total": len(tasks),
+        "unit": "tasks",
+        "done": len(tasks),
+    }
     again = push(client, "round trip", label_config(), tasks)
     assert (again.created_project, again.imported, again.unchanged) == (False, 0, len(tasks))
     project = find_project(client, "round trip")
@@ -98,8 +122,9 @@ def test_push_twice_annotate_as_two_users_cancel_and_pull(
         id=task_ids[other], result=[], completed_by=second, was_cancelled=True
     )
 
-    path = pull(client, "round trip", tmp_path / "exports")
+    path = pull(client, "round trip", tmp_path / "exports", progress=bars)
     assert path.name.startswith("round-trip-") and path.suffix == ".json"
+    assert bars.bars["downloading the export"]["done"] == path.stat().st_size
     assert pull(client, "round trip", tmp_path / "exports") != path  # never overwritten
     exported = {t.data["sentence_id"]: t for t in iter_tasks(path)}
     assert len(exported) == len(tasks)
@@ -267,6 +292,7 @@ def test_cli_push_and_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
     token = env["CHAINPOLICY_LS_TOKEN"]
     done = run("ls", "push", "--project", "cli", env=env)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
     n_tasks = sum(1 for r in load_corpus().sentences if r.role in ANNOTATED_ROLES)
     assert f"{n_tasks} tasks imported" in done.stdout and token not in done.stdout
     # An offline pass enters as its annotator's annotations, once.

@@ -4,9 +4,13 @@ The build only orchestrates: pass 1 (``validate.collect``) streams every export,
 result and stores the valid annotations in a scratch SQLite file; pass 2 streams the sentence
 records in corpus order, takes each sentence's decision (``validate.decide``), settles its
 outcomes in the ledger and hands it to the row writer (``dataset.rowwriter``); then the report
-and the card. The dataset folder and its report folder are staged beside their targets and
-swapped in together (``dirswap``): a malformed export, a ``--strict`` failure or a killed build
-leaves the previous folders as they were.
+and the card, the terms (``LICENSE``, ``NOTICE``) and the Croissant file. The dataset folder and
+its report folder are staged beside their targets and swapped in together (``dirswap``): a
+malformed export, a ``--strict`` failure or a killed build leaves the previous folders as they
+were.
+
+Progress is reported through ``progress`` (the CLI passes progress bars on a terminal, nothing
+otherwise): pass 1 per task read, pass 2 per sentence.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chainpolicy import atomic, dirswap
-from chainpolicy.dataset import card, splits
+from chainpolicy.dataset import card, croissant, licensing, splits
 from chainpolicy.dataset.report import BuildReport, summary
 from chainpolicy.dataset.rowwriter import RowWriter
 from chainpolicy.dataset.source import RecordSource
@@ -40,6 +44,19 @@ REPORT_JSON = "build_report.json"
 REPORT_MD = "build_report.md"
 QUARANTINE_JSONL = "quarantine.jsonl"
 GUIDELINES = "guidelines.md"
+
+# (what, total or None, unit) -> a context whose value advances the bar by n.
+Progress = Callable[[str, int | None, str], AbstractContextManager[Callable[[int], None]]]
+
+
+def no_progress(
+    _what: str, _total: int | None, _unit: str
+) -> AbstractContextManager[Callable[[int], None]]:
+    return nullcontext(_ignore)
+
+
+def _ignore(_n: int) -> None:
+    pass
 
 
 def find_exports(folder: Path, *, allow_none: bool = False) -> list[Path]:
@@ -74,17 +91,45 @@ class BuildInputs:
 @dataclass
 class BuildResult:
     report: BuildReport
-    summary: str
+    summary: str  # the full Markdown summary (also build_report.md)
     out: Path | None  # None when --strict refused to publish
     report_dir: Path
     recovered: list[str] = field(default_factory=list)  # what was left by killed builds
+
+    @property
+    def brief(self) -> str:
+        return brief(self.report, self.report_dir)
+
+
+def brief(report: BuildReport, report_dir: Path) -> str:
+    """The few lines the build prints by default; the full summary is in the report folder."""
+    outcomes = ", ".join(f"{k} {v}" for k, v in report.outcomes.items() if v)
+    quarantine = ", ".join(f"{k} {v}" for k, v in sorted(report.quarantine.items()))
+    records = ", ".join(f"{name} {split.records}" for name, split in report.splits.items())
+    lines = [
+        f"gold annotations: {'yes' if report.gold_annotations else 'none yet'}",
+        f"results: {report.results_read} read from {len(report.exports)} export(s)"
+        + (f": {outcomes}" if outcomes else ""),
+        f"quarantined: {report.quarantined}"
+        + (f" ({quarantine}; see {report_dir / QUARANTINE_JSONL})" if quarantine else ""),
+        f"records: {records} ({report.sentences} sentences, {report.articles} articles)",
+        f"full report: {report_dir / REPORT_MD} (--verbose prints it)",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 class StrictFailure(ChainpolicyError):
     """--strict and something was quarantined: the dataset folder was left as it was."""
 
 
-def build(inputs: BuildInputs, out: Path, report_dir: Path, *, strict: bool = False) -> BuildResult:
+def build(
+    inputs: BuildInputs,
+    out: Path,
+    report_dir: Path,
+    *,
+    strict: bool = False,
+    progress: Progress = no_progress,
+) -> BuildResult:
     """Write the dataset folder ``out`` and its report folder ``report_dir``, swapped in together.
 
     Both targets must be new, empty, or made by an earlier build (``dirswap.check_target``); what
@@ -95,7 +140,7 @@ def build(inputs: BuildInputs, out: Path, report_dir: Path, *, strict: bool = Fa
         dirswap.check_target(out, "dataset")
         dirswap.check_target(report_dir, "report")
         try:
-            result = _build(inputs, out, report_dir, strict)
+            result = _build(inputs, out, report_dir, strict, progress)
         except sqlite3.Error as exc:
             # The scratch store lives beside the output; its errors name no file.
             raise ChainpolicyError(
@@ -132,7 +177,9 @@ def refused_report_dir(report_dir: Path) -> Path:
     return report_dir.parent / f"{report_dir.name}-refused"
 
 
-def _build(inputs: BuildInputs, out: Path, report_dir: Path, strict: bool) -> BuildResult:
+def _build(
+    inputs: BuildInputs, out: Path, report_dir: Path, strict: bool, progress: Progress
+) -> BuildResult:
     source = inputs.source
     index = SentenceIndex.build(source.sentences(), source.description)
     assignment = splits.load(inputs.splits_file)
@@ -143,16 +190,22 @@ def _build(inputs: BuildInputs, out: Path, report_dir: Path, strict: bool) -> Bu
         scratch_dir = dirswap.scratch(out, staged)
         store = AnnotationStore(scratch_dir / "annotations.sqlite")
         quarantine_path = scratch_dir / QUARANTINE_JSONL
-        with open(quarantine_path, "w", encoding="utf-8") as quarantine:
+        with (
+            open(quarantine_path, "w", encoding="utf-8") as quarantine,
+            progress("reading exports", None, "tasks") as advance,
+        ):
             ledger = Ledger(quarantine)
-            collect(index, store, ledger, inputs.exports, source.sentences())
+            collect(index, store, ledger, inputs.exports, source.sentences(), progress=advance)
         staging = dirswap.stage(out, staged)
         rows = RowWriter(staging)
-        tally, agreement = _pass2(source, index, assignment, store, ledger, rows)
+        with progress("writing records", len(index), "sentences") as advance:
+            tally, agreement = _pass2(source, index, assignment, store, ledger, rows, advance)
         report = _report(source.description, index, ledger, tally, agreement)
-        card.write(staging, report, inputs.card_template, rows.rows, inputs.leaderboard)
         if inputs.guidelines is not None:
             shutil.copyfile(inputs.guidelines, staging / GUIDELINES)
+        licensing.write(staging, source.articles())
+        card.write(staging, report, inputs.card_template, rows.rows, inputs.leaderboard)
+        croissant.write(staging, card.metadata(inputs.card_template), rows.rows)
         if strict and report.quarantined > 0:
             refused = refused_report_dir(report_dir)
             dirswap.check_target(refused, "refused report")
@@ -183,6 +236,7 @@ def _pass2(
     store: AnnotationStore,
     ledger: Ledger,
     rows: RowWriter,
+    advance: Callable[[int], None] = _ignore,
 ) -> tuple[Tally, Agreement]:
     """Every sentence in corpus order: decide, settle, count, write its rows; then the articles."""
     article_split = [assignment[a] for a in index.articles]
@@ -192,6 +246,7 @@ def _pass2(
     predictions = store.predictions()
     predicted = next(predictions, None)
     for idx, record in enumerate(source.sentences()):
+        advance(1)
         if (
             idx >= len(index)
             or index.ids.get(record.id) != idx

@@ -5,6 +5,11 @@
 build adds what it computes: ``configs`` and ``dataset_info`` (features with ClassLabel names,
 split sizes), the size category, and replaces every ``<!-- computed:NAME -->`` marker of the
 prose with a table or figure. Nothing time-dependent goes into the card.
+
+The card does not know where it will be published: the repository's address and id are
+placeholders that ``chainpolicy publish`` fills in the copy it uploads
+(``card_sections.fill_repository``). ``metadata`` gives the Croissant file the same name,
+summary, keywords, licences and citation.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import yaml
@@ -20,11 +26,13 @@ from datasets.splits import SplitDict, SplitInfo
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
-from chainpolicy import atomic
+from chainpolicy import __version__, atomic
 from chainpolicy.contract.layout import SPLITS, data_path, data_pattern
-from chainpolicy.dataset.card_sections import SECTIONS, CardContext
+from chainpolicy.dataset import licensing
+from chainpolicy.dataset.card_sections import SECTIONS, CardContext, citation
 from chainpolicy.dataset.chart import CHART_PATH, label_chart
 from chainpolicy.dataset.configs import CONFIGS
+from chainpolicy.dataset.croissant import DatasetMeta
 from chainpolicy.dataset.report import BuildReport
 from chainpolicy.errors import InputError
 
@@ -42,6 +50,52 @@ def size_category(n: int) -> str:
     return "10M<n<100M"
 
 
+def _split(template: Path) -> tuple[dict[str, Any], str]:
+    """(YAML front matter, Markdown body) of the hand-written card."""
+    text = template.read_text("utf-8")
+    match = _FRONT.match(text)
+    if match is None:
+        raise InputError(f"{template}: the card needs a YAML front matter block (--- ... ---)")
+    front = yaml.safe_load(match.group(1)) or {}
+    if not isinstance(front, dict):
+        raise InputError(f"{template}: the YAML front matter is not a mapping")
+    link = front.get("license_link")
+    if front.get("license") == "other" and link != licensing.LICENSE_PATH:
+        # The Hub links `license: other` to this file; the build writes it.
+        raise InputError(
+            f"{template}: license_link must be {licensing.LICENSE_PATH!r} (the terms file the "
+            f"build writes), got {link!r}"
+        )
+    return front, text[match.end() :]
+
+
+def metadata(template: Path) -> DatasetMeta:
+    """What the Croissant file says about the dataset as a whole, from the hand-written card."""
+    front, body = _split(template)
+    name = str(front.get("pretty_name") or template.stem)
+    # The summary: the paragraphs between the title and the first section.
+    summary = body.split("\n## ", 1)[0]
+    summary = "\n".join(line for line in summary.splitlines() if not line.startswith("# "))
+    languages = front.get("language_details") or front.get("language") or []
+    tags = front.get("tags") or []
+    return DatasetMeta(
+        name=name,
+        description=summary.strip(),
+        version=__version__,
+        keywords=[str(t) for t in tags] if isinstance(tags, list) else [str(tags)],
+        languages=[str(v) for v in languages] if isinstance(languages, list) else [str(languages)],
+        licenses=[
+            {
+                "name": f"{licensing.APACHE_SPDX}: the annotations, repairs, card and code",
+                "url": licensing.APACHE_URL,
+            },
+            {"name": licensing.TEXTS_TERMS},
+        ],
+        creator=licensing.HOLDER,
+        cite_as=citation(),
+    )
+
+
 def write(
     root: Path,
     report: BuildReport,
@@ -49,12 +103,7 @@ def write(
     rows: Mapping[str, Mapping[str, int]],
     leaderboard: Path | None = None,
 ) -> None:
-    text = template.read_text("utf-8")
-    match = _FRONT.match(text)
-    if match is None:
-        raise InputError(f"{template}: the card needs a YAML front matter block (--- ... ---)")
-    front = yaml.safe_load(match.group(1)) or {}
-    body = text[match.end() :]
+    front, body = _split(template)
     data = DatasetCardData(**front)
     data.size_categories = [size_category(report.sentences)]
     _dataset_info(root, rows).to_dataset_card_data(data)

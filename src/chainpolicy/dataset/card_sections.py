@@ -11,13 +11,17 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import pyarrow.parquet as pq
 
+from chainpolicy import __version__
 from chainpolicy.contract.layout import SPLITS, data_path
 from chainpolicy.contract.reasons import OUTCOMES, REASONS
+from chainpolicy.dataset import examples, licensing
 from chainpolicy.dataset.chart import CHART_PATH
 from chainpolicy.dataset.configs import CONFIGS, TRAINING_CONFIGS
+from chainpolicy.dataset.croissant import CROISSANT_PATH
 from chainpolicy.dataset.report import BuildReport
 from chainpolicy.evaluation import leaderboard
 from chainpolicy.schema import (
@@ -29,6 +33,48 @@ from chainpolicy.schema import (
     TYPE_DESCRIPTIONS,
     TYPE_NAMES,
 )
+
+# Where the card is published is known only to `chainpolicy publish --repo-id ORG/NAME`: the
+# build writes these and publish replaces them in the copy it uploads (`fill_repository`).
+REPO_ID_PLACEHOLDER: Final = "<this repository>"  # the snippets' `load_dataset(...)` argument
+UNPUBLISHED_URL: Final = "(not published yet: chainpolicy publish writes the address here)"
+HUB_DATASETS: Final = "https://huggingface.co/datasets/"
+GUIDELINES_PATH: Final = "guidelines.md"
+CITATION_KEY: Final = "chainpolicy_zh"
+CITATION_TITLE: Final = (
+    "ChainPolicy-ZH: span-annotated Chinese sentences on regional blockchain policy"
+)
+
+
+def repository_url(repo_id: str) -> str:
+    return HUB_DATASETS + repo_id
+
+
+def fill_repository(text: str, repo_id: str) -> str:
+    """The card (or any text the build wrote) as published to ``repo_id``: no placeholder left."""
+    return text.replace(REPO_ID_PLACEHOLDER, repo_id).replace(
+        UNPUBLISHED_URL, repository_url(repo_id)
+    )
+
+
+def placeholders(text: str) -> list[str]:
+    """The placeholders still in ``text`` (none in anything publish uploads)."""
+    return [p for p in (REPO_ID_PLACEHOLDER, UNPUBLISHED_URL) if p in text]
+
+
+def citation(version: str = __version__) -> str:
+    """The BibTeX entry of this release (its address is filled in on publish)."""
+    fields = {
+        "title": CITATION_TITLE,
+        "author": "{" + licensing.HOLDER + "}",
+        "year": str(licensing.FIRST_YEAR),
+        "version": version,
+        "url": UNPUBLISHED_URL,
+        "note": "Dataset built with the chainpolicy package",
+    }
+    width = max(map(len, fields))
+    body = ",\n".join(f"  {k:<{width}} = {{{v}}}" for k, v in fields.items())
+    return f"@misc{{{CITATION_KEY},\n{body}\n}}\n"
 
 
 @dataclass(frozen=True)
@@ -274,3 +320,46 @@ def _submission_example(ctx: CardContext) -> str:
         ]
         lines.append(json.dumps({"id": row["id"], "spans": spans}, ensure_ascii=False))
     return "```json\n" + "\n".join(lines) + "\n```\n"
+
+
+@section("sources")
+def _sources(ctx: CardContext) -> str:
+    lines = [
+        f"- **Repository:** {UNPUBLISHED_URL}",
+        f"- **Version:** {__version__} (the `chainpolicy` package that built this folder; a "
+        "release is tagged `v<major>.<minor>` in the repository)",
+        f"- **Croissant metadata:** [`{CROISSANT_PATH}`]({CROISSANT_PATH}) (MLCommons Croissant "
+        "1.1: a record set per config, field types, class names, the sha256 of every file)",
+        f"- **Terms:** [`{licensing.LICENSE_PATH}`]({licensing.LICENSE_PATH}) and "
+        f"[`{licensing.NOTICE_PATH}`]({licensing.NOTICE_PATH}) (the source articles and "
+        "their publishers)",
+    ]
+    if (ctx.root / GUIDELINES_PATH).is_file():
+        lines.append(f"- **Annotation guidelines:** [`{GUIDELINES_PATH}`]({GUIDELINES_PATH})")
+    lines.append(
+        "- **Source articles:** the `articles` config (authors, source line, the sha256 of "
+        "each raw file)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+@section("examples")
+def _examples(ctx: CardContext) -> str:
+    out = []
+    for spec in CONFIGS:
+        if spec.name not in ctx.rows:
+            continue
+        found = examples.example(ctx.root, spec.name, spec.features(), ctx.rows[spec.name])
+        if found is None:
+            continue
+        head = f"`{spec.name}`: {found.which} from `{found.split}`"
+        labels = f" ({found.labels})" if found.labels else ""
+        out.append(f"{head}{labels}:\n\n```json\n{found.text}\n```\n")
+    if not out:
+        return "No records yet.\n"
+    return f"{examples.SHORTENED}\n\n" + "\n".join(out)
+
+
+@section("citation")
+def _citation(_ctx: CardContext) -> str:
+    return f"```bibtex\n{citation()}```\n"

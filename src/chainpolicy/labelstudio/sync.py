@@ -8,6 +8,10 @@
   prediction ids only and times out on big projects; drafts come as ids unless asked in full)
   and writes a new timestamped file, never replacing an earlier export.
 - ``import_pass`` turns an offline annotation pass into annotations of one Label Studio user.
+
+Long steps report progress through a callable (``push``: tasks imported; ``pull``: a factory of
+bars for waiting on the export and for the bytes downloaded); the CLI passes progress bars on a
+terminal and nothing otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import codecs
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +41,19 @@ if TYPE_CHECKING:
 BATCH = 200
 EXPORT_POLL = 1.0
 FULL_EXPORT = {"predictions": {"only_id": False}, "drafts": {"only_id": False}}
+
+# (what, total or None, unit) -> a context whose value advances the bar by n.
+Progress = Callable[[str, int | None, str], AbstractContextManager[Callable[[int], None]]]
+
+
+def _ignore(_n: int) -> None:
+    pass
+
+
+def no_progress(
+    _what: str, _total: int | None, _unit: str
+) -> AbstractContextManager[Callable[[int], None]]:
+    return nullcontext(_ignore)
 
 
 def slug(title: str) -> str:
@@ -84,7 +102,12 @@ class PushReport:
 
 
 def push(
-    client: LabelStudio, title: str, config: str, tasks: Iterable[dict[str, Any]]
+    client: LabelStudio,
+    title: str,
+    config: str,
+    tasks: Iterable[dict[str, Any]],
+    *,
+    progress: Progress = no_progress,
 ) -> PushReport:
     from label_studio_sdk.core.api_error import ApiError
 
@@ -101,18 +124,22 @@ def push(
             report.unchanged += 1
         else:
             report.changed.append(data[SENTENCE_ID_KEY])
-    for number, batch in enumerate(_batches(fresh, BATCH), 1):
-        try:
-            # The SDK serialises plain task dicts as they are (checked against a real server).
-            client.projects.import_tasks(id=project.id, request=batch, return_task_ids=True)  # type: ignore[arg-type]
-        except ApiError as exc:
-            first, last = batch[0]["data"][SENTENCE_ID_KEY], batch[-1]["data"][SENTENCE_ID_KEY]
-            raise ChainpolicyError(
-                f"import into project {title!r} failed at batch {number} (sentences {first} .. "
-                f"{last}; {report.imported} tasks of earlier batches were imported, this batch "
-                f"and later ones were not): HTTP {exc.status_code}: {describe(exc.body)}"
-            ) from None
-        report.imported += len(batch)
+    with progress("importing tasks", len(fresh), "tasks") as advance:
+        for number, batch in enumerate(_batches(fresh, BATCH), 1):
+            try:
+                # The SDK serialises plain task dicts as they are (checked against a real server).
+                client.projects.import_tasks(id=project.id, request=batch, return_task_ids=True)  # type: ignore[arg-type]
+            except ApiError as exc:
+                first = batch[0]["data"][SENTENCE_ID_KEY]
+                last = batch[-1]["data"][SENTENCE_ID_KEY]
+                raise ChainpolicyError(
+                    f"import into project {title!r} failed at batch {number} (sentences {first} "
+                    f".. {last}; {report.imported} tasks of earlier batches were imported, this "
+                    f"batch and later ones were not): HTTP {exc.status_code}: "
+                    f"{describe(exc.body)}"
+                ) from None
+            report.imported += len(batch)
+            advance(len(batch))
     return report
 
 
@@ -131,7 +158,14 @@ def export_path(folder: Path, title: str, now: datetime | None = None) -> Path:
     return path
 
 
-def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800) -> Path:
+def pull(
+    client: LabelStudio,
+    title: str,
+    folder: Path,
+    *,
+    timeout: float = 1800,
+    progress: Progress = no_progress,
+) -> Path:
     project = find_project(client, title)
     if project is None:
         raise ChainpolicyError(f"no Label Studio project titled {title!r}; push first")
@@ -148,21 +182,29 @@ def pull(client: LabelStudio, title: str, folder: Path, *, timeout: float = 1800
         raise ChainpolicyError(f"the server created no snapshot export for {title!r}")
     export_id: int = snapshot.id
     deadline = time.monotonic() + timeout
-    while True:
-        status = client.projects.exports.get(project.id, export_id).status
-        if status == "completed":
-            break
-        if status == "failed":
-            raise ChainpolicyError(f"the snapshot export of project {title!r} failed on the server")
-        if time.monotonic() > deadline:
-            raise ChainpolicyError(f"the snapshot export of {title!r} took over {timeout:.0f} s")
-        time.sleep(EXPORT_POLL)
+    with progress("waiting for the server's export", None, "polls") as waited:
+        while True:
+            status = client.projects.exports.get(project.id, export_id).status
+            if status == "completed":
+                break
+            if status == "failed":
+                raise ChainpolicyError(
+                    f"the snapshot export of project {title!r} failed on the server"
+                )
+            if time.monotonic() > deadline:
+                raise ChainpolicyError(
+                    f"the snapshot export of {title!r} took over {timeout:.0f} s"
+                )
+            time.sleep(EXPORT_POLL)
+            waited(1)
     path = export_path(folder, title)
     # Chunks are bytes cut anywhere, also inside a multi-byte character.
     decoder = codecs.getincrementaldecoder("utf-8")()
-    with atomic.open_text(path) as fh:
-        for chunk in client.projects.exports.download(project.id, export_id, export_type="JSON"):
+    chunks = client.projects.exports.download(project.id, export_id, export_type="JSON")
+    with atomic.open_text(path) as fh, progress("downloading the export", None, "B") as received:
+        for chunk in chunks:
             fh.write(decoder.decode(chunk))
+            received(len(chunk))
         fh.write(decoder.decode(b"", final=True))
     return path
 

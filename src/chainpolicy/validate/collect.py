@@ -9,7 +9,7 @@ Annotations of tasks whose text changed since are re-anchored (``validate.reanch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +30,14 @@ def collect(
     ledger: Ledger,
     exports: Sequence[Path],
     sentences: Iterable[SentenceRecord],
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Pass 1 over every export, then re-anchoring against the current ``sentences``."""
-    collector = Collector(index, store, ledger)
+    """Pass 1 over every export, then re-anchoring against the current ``sentences``.
+
+    ``progress`` (a progress bar's update) is called with 1 after each task read.
+    """
+    collector = Collector(index, store, ledger, progress)
     for number, path in enumerate(exports):
         collector.read(path, number)
     reanchor(store, ledger, index, sentences)
@@ -70,6 +75,7 @@ class Collector:
     index: SentenceIndex
     store: AnnotationStore
     ledger: Ledger
+    progress: Callable[[int], None] | None = None
 
     def read(self, path: Path, export_no: int) -> None:
         summary = ExportSummary(file=path.name, bytes=path.stat().st_size)
@@ -77,6 +83,8 @@ class Collector:
         for task_index, task in enumerate(iter_tasks(path)):
             summary.tasks += 1
             self._task(summary, export_no, task_index, task)
+            if self.progress is not None:
+                self.progress(1)
 
     def _task(self, summary: ExportSummary, export_no: int, task_index: int, task: LSTask) -> None:
         ledger = self.ledger
