@@ -25,20 +25,32 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from chainpolicy import atomic, dirswap
+from chainpolicy.contract.layout import SPLITS
 from chainpolicy.dataset import card, croissant, licensing, splits
 from chainpolicy.dataset.report import BuildReport, summary
-from chainpolicy.dataset.rowwriter import RowWriter
-from chainpolicy.dataset.source import RecordSource
+from chainpolicy.dataset.rowwriter import BlockPredictions, RowWriter
+from chainpolicy.dataset.source import ArticleAssembler, ArticleInfo, RecordSource
 from chainpolicy.dataset.tally import Tally
 from chainpolicy.errors import ChainpolicyError, InputError
 from chainpolicy.evaluation.agreement import Agreement, AgreementReport
 from chainpolicy.records import SentenceRecord
+from chainpolicy.validate.batch import FlatSpans, decide_block
 from chainpolicy.validate.collect import collect
-from chainpolicy.validate.decide import SentenceDecision, decide, excluded
-from chainpolicy.validate.index import SentenceIndex, text_digest
+from chainpolicy.validate.decide import decide
+from chainpolicy.validate.index import SentenceIndex, id_key, text_digest
 from chainpolicy.validate.ledger import Ledger
-from chainpolicy.validate.store import AnnotationStore, StoredAnnotation
+from chainpolicy.validate.store import (
+    Aligned,
+    AnnotationColumns,
+    AnnotationStore,
+    PredictionColumns,
+)
 
 REPORT_JSON = "build_report.json"
 REPORT_MD = "build_report.md"
@@ -135,7 +147,7 @@ def build(
     Both targets must be new, empty, or made by an earlier build (``dirswap.check_target``); what
     a killed build left beside them is recovered first.
     """
-    with dirswap.lock(out), dirswap.lock(report_dir), _quiet_gc():
+    with dirswap.lock(out), dirswap.lock(report_dir), _quiet_gc(), _returning_arrow_memory():
         recovered = dirswap.recover(out) + dirswap.recover(report_dir)
         dirswap.check_target(out, "dataset")
         dirswap.check_target(report_dir, "report")
@@ -172,6 +184,25 @@ def _quiet_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def _returning_arrow_memory() -> Iterator[None]:
+    # Arrow's default allocator (mimalloc) keeps freed blocks for reuse, so over a long build
+    # the RSS climbs block after block (measured: +70 MB in pass 2 at 20,000 tasks, +120 MB at
+    # 200,000). jemalloc without decay hands freed pages back at once.
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    pa.jemalloc_set_decay_ms(0)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
 def refused_report_dir(report_dir: Path) -> Path:
     """Where the report of a build that --strict refused goes (the real report stays as it is)."""
     return report_dir.parent / f"{report_dir.name}-refused"
@@ -197,13 +228,17 @@ def _build(
             ledger = Ledger(quarantine)
             collect(index, store, ledger, inputs.exports, source.sentences(), progress=advance)
         staging = dirswap.stage(out, staged)
-        rows = RowWriter(staging)
-        with progress("writing records", len(index), "sentences") as advance:
-            tally, agreement = _pass2(source, index, assignment, store, ledger, rows, advance)
+        with (
+            progress("writing records", len(index), "sentences") as advance,
+            licensing.writing(staging) as notice,
+            RowWriter(staging) as rows,
+        ):
+            tally, agreement = _pass2(
+                source, index, assignment, store, ledger, rows, notice, advance
+            )
         report = _report(source.description, index, ledger, tally, agreement)
         if inputs.guidelines is not None:
             shutil.copyfile(inputs.guidelines, staging / GUIDELINES)
-        licensing.write(staging, source.articles())
         card.write(staging, report, inputs.card_template, rows.rows, inputs.leaderboard)
         croissant.write(staging, card.metadata(inputs.card_template), rows.rows)
         if strict and report.quarantined > 0:
@@ -236,65 +271,116 @@ def _pass2(
     store: AnnotationStore,
     ledger: Ledger,
     rows: RowWriter,
+    notice: Callable[[ArticleInfo], None],
     advance: Callable[[int], None] = _ignore,
 ) -> tuple[Tally, Agreement]:
-    """Every sentence in corpus order: decide, settle, count, write its rows; then the articles."""
-    article_split = [assignment[a] for a in index.articles]
+    """The sentences in corpus order, a block at a time: decide, settle, count, write the rows;
+    and the articles (rebuilt from the same blocks when the source has no article records)."""
+    article_split = np.array([SPLITS.index(assignment[a]) for a in index.articles], np.int64)
+    article_of = np.frombuffer(index.article_of, dtype=np.int32)
+    annotatable = np.frombuffer(bytes(index.annotatable), dtype=bool)
+    keys = index.ids.keys_in_order()
+    duplicates = _sorted_map(index.duplicate_of)
+    quarantined = _sorted_map(ledger.quarantined_per_sentence)
     tally, agreement = Tally(), Agreement()
-    groups = store.by_sentence()
-    pending = next(groups, None)
-    predictions = store.predictions()
-    predicted = next(predictions, None)
-    for idx, record in enumerate(source.sentences()):
-        advance(1)
-        if (
-            idx >= len(index)
-            or index.ids.get(record.id) != idx
-            or text_digest(record.text) != index.digest(idx)
-        ):
-            raise InputError(f"{source.description}: the records changed during the build")
-        stored: list[StoredAnnotation] = []
-        if pending is not None and pending[0] == idx:
-            stored = pending[1]
-            pending = next(groups, None)
-        split = article_split[index.article_of[idx]]
-        first = index.duplicate_of.get(idx)
-        if first is not None and article_split[index.article_of[first]] != split:
-            # The same text is in another split: leave this copy out of every sentence config.
-            tally.cross_split.append(record.id)
-            ledger.settle("excluded_cross_split_duplicate", excluded(stored))
-            if predicted is not None and predicted[0] == idx:
-                predicted = next(predictions, None)
-            continue
-        if predicted is not None and predicted[0] == idx:
-            rows.prediction(record, split, predicted[1], predicted[2])
-            predicted = next(predictions, None)
-        decided = decide(stored)
+    annotations = Aligned(store.annotation_columns(), AnnotationColumns.empty())
+    predictions = Aligned(store.prediction_columns(), PredictionColumns.empty())
+    assembler = None if source.has_article_records else ArticleAssembler()
+    lo = 0
+    for block in source.sentence_blocks():
+        n = block.num_rows
+        hi = lo + n
+        advance(n)
+        _check_block(block, index, keys, lo, source.description)
+        split_of = article_split[article_of[lo:hi]]
+        # The same text in another split: this copy is left out of every sentence config.
+        first = _lookup(duplicates, lo, hi, -1)
+        has_first = first >= 0
+        excluded = np.zeros(n, dtype=bool)
+        excluded[has_first] = article_split[article_of[first[has_first]]] != split_of[has_first]
+        decided = decide_block(lo, n, annotations.upto(hi), annotatable[lo:hi], excluded)
+        ledger.settle("excluded_cross_split_duplicate", decided.excluded_results)
         ledger.settle_all(decided.outcomes)
         ledger.annotations.superseded += decided.superseded
-        if not decided.needs_review:  # an incomplete vote would distort the agreement
-            agreement.add(len(record.text), decided.kept)
-        status = _status(index.annotatable[idx], decided)
-        tally.gold = tally.gold or (bool(decided.kept) and not decided.needs_review)
-        tally.sentence(split, record, status, decided.decision.method, decided.decision.spans)
-        quarantined = ledger.quarantined_per_sentence.get(idx, 0)
-        rows.sentence(record, split, decided, status, quarantined)
-    for article in source.articles():
-        split = assignment[article.id]
-        rows.article(article, split)
-        tally.article(split, article)
+        if decided.agreement:
+            lengths = pc.utf8_length(block.column("text")).to_numpy()
+            for row, kept in decided.agreement:
+                agreement.add(int(lengths[row]), kept)
+        tally.gold = tally.gold or decided.gold_seen
+        if excluded.any():
+            ids = block.column("id")
+            tally.cross_split += ids.filter(pa.array(excluded)).to_pylist()
+        keep = ~excluded
+        tally.block(block, split_of, keep, decided.status, decided.method, decided.gold)
+        predicted = predictions.upto(hi)
+        machine = BlockPredictions(
+            predicted.sentence - lo,
+            predicted.model_version,
+            FlatSpans.packed(
+                predicted.spans, np.arange(len(predicted)), np.arange(len(predicted))
+            ).sorted(),
+        )
+        rows.block(block, split_of, keep, decided, _lookup(quarantined, lo, hi, 0), machine)
+        if assembler is not None:
+            for article in assembler.add(block):
+                _article(article, assignment, rows, tally, notice)
+        lo = hi
+    if lo != len(index):
+        raise InputError(f"{source.description}: the records changed during the build")
+    articles = assembler.finish() if assembler is not None else source.articles()
+    for article in articles:
+        _article(article, assignment, rows, tally, notice)
     rows.close()
     return tally, agreement
 
 
-def _status(annotatable: int, decided: SentenceDecision) -> str:
-    if not annotatable:
-        return "not_annotatable"
-    if decided.needs_review:
-        return "needs_review"
-    if decided.decision.method == "none":
-        return "not_annotated"
-    return "annotated" if decided.decision.spans else "annotated_empty"
+def _article(
+    article: ArticleInfo,
+    assignment: Mapping[str, str],
+    rows: RowWriter,
+    tally: Tally,
+    notice: Callable[[ArticleInfo], None],
+) -> None:
+    split = assignment[article.id]
+    rows.article(article, split)
+    tally.article(split, article)
+    notice(article)
+
+
+def _check_block(
+    block: pa.RecordBatch,
+    index: SentenceIndex,
+    keys: npt.NDArray[np.int64],
+    lo: int,
+    description: str,
+) -> None:
+    """The records read now are those the index was built from (ids and text digests)."""
+    hi = lo + block.num_rows
+    ids = block.column("id").to_pylist()
+    texts = block.column("text").to_pylist()
+    same = (
+        hi <= len(index)
+        and np.array_equal(np.array([id_key(i) for i in ids], dtype=np.int64), keys[lo:hi])
+        and b"".join(text_digest(t) for t in texts) == bytes(index.digests[20 * lo : 20 * hi])
+    )
+    if not same:
+        raise InputError(f"{description}: the records changed during the build")
+
+
+def _sorted_map(mapping: Mapping[int, int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    keys = np.array(sorted(mapping), dtype=np.int64)
+    return keys, np.array([mapping[k] for k in keys.tolist()], dtype=np.int64)
+
+
+def _lookup(
+    table: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]], lo: int, hi: int, default: int
+) -> npt.NDArray[np.int64]:
+    """``mapping.get(i, default)`` for ``i`` in ``lo .. hi-1``, from ``_sorted_map``."""
+    keys, values = table
+    out = np.full(hi - lo, default, dtype=np.int64)
+    a, b = np.searchsorted(keys, [lo, hi])
+    out[keys[a:b] - lo] = values[a:b]
+    return out
 
 
 def _report(

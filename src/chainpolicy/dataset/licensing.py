@@ -10,7 +10,8 @@ are fixed text plus the records: nothing time-dependent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -68,27 +69,45 @@ def license_text() -> str:
     return _LICENSE
 
 
+_NOTICE_HEAD: Final = f"""\
+ChainPolicy-ZH
+Copyright {FIRST_YEAR} {HOLDER}: the annotations, repairs, card and code (Apache-2.0,
+see LICENSE).
+
+The source texts are the work of their authors and publishers (not licensed by this
+dataset, see LICENSE). The articles, as listed in the `articles` config:
+"""
+
+
+def notice_entry(article: ArticleInfo) -> str:
+    return (
+        f"\n{article.id} ({article.file or 'file not recorded'}, {article.script})\n"
+        f"  title:   {article.title or '(no title line)'}\n"
+        f"  authors: {', '.join(article.authors) or '(not named)'}\n"
+        f"  source:  {article.source or '(no source line)'}\n"
+        f"  sha256:  {article.sha256 or '(not recorded)'}\n"
+    )
+
+
 def notice_text(articles: Iterable[ArticleInfo]) -> str:
-    lines = [
-        "ChainPolicy-ZH",
-        f"Copyright {FIRST_YEAR} {HOLDER}: the annotations, repairs, card and code (Apache-2.0,",
-        "see LICENSE).",
-        "",
-        "The source texts are the work of their authors and publishers (not licensed by this",
-        "dataset, see LICENSE). The articles, as listed in the `articles` config:",
-    ]
-    for article in articles:
-        lines += [
-            "",
-            f"{article.id} ({article.file or 'file not recorded'}, {article.script})",
-            f"  title:   {article.title or '(no title line)'}",
-            f"  authors: {', '.join(article.authors) or '(not named)'}",
-            f"  source:  {article.source or '(no source line)'}",
-            f"  sha256:  {article.sha256 or '(not recorded)'}",
-        ]
-    return "\n".join(lines) + "\n"
+    return _NOTICE_HEAD + "".join(notice_entry(article) for article in articles)
+
+
+@contextmanager
+def writing(root: Path) -> Iterator[Callable[[ArticleInfo], None]]:
+    """Write ``LICENSE``, and ``NOTICE`` an article at a time (call the value per article, in
+    the order of the ``articles`` config): the articles are streamed, never held."""
+    atomic.write_text(root / LICENSE_PATH, license_text())
+    with atomic.open_text(root / NOTICE_PATH) as fh:
+        fh.write(_NOTICE_HEAD)
+
+        def add(article: ArticleInfo) -> None:
+            fh.write(notice_entry(article))
+
+        yield add
 
 
 def write(root: Path, articles: Iterable[ArticleInfo]) -> None:
-    atomic.write_text(root / LICENSE_PATH, license_text())
-    atomic.write_text(root / NOTICE_PATH, notice_text(articles))
+    with writing(root) as add:
+        for article in articles:
+            add(article)

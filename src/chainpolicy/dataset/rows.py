@@ -1,36 +1,42 @@
-"""Rows of each config from one sentence record and its spans (pure; no I/O).
+"""Columns of each config from a block of sentence records and its decisions (pure; no I/O).
 
-Spans become Arrow-ready tuples (``SpanRow``) here: the label and the type as their ClassLabel
-ids (no type: null), the text slice, and for normalised labels (schema policy) the figure's
-value, unit and qualifier.
+Everything here works column-wise: spans arrive as ``FlatSpans`` (integer columns), texts as
+Arrow string columns, and the list<struct> span column, the token lists and the BIO tag lists are
+assembled from whole arrays. A span row carries its label and type as ClassLabel ids (no type:
+null), its text slice, and for normalised labels (schema policy) the figure's value, unit and
+qualifier, computed once per distinct figure text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chainpolicy.contract.figures import normalise
 from chainpolicy.corpus.scriptview import ScriptMap
-from chainpolicy.dataset.features import char_bio_features, tag_names
-from chainpolicy.dataset.writer import SpanRow, char_list_array, tag_list_array
-from chainpolicy.records import FigureValue, SentenceRecord, Span
-from chainpolicy.schema import LABEL_INDEX, LABEL_NAMES, LABELS, STATUSES, TYPE_INDEX
+from chainpolicy.dataset.features import char_bio_features, span_feature, tag_names
+from chainpolicy.dataset.writer import TextColumn, tag_list_array
+from chainpolicy.records import FigureValue
+from chainpolicy.schema import LABELS, TYPE_INDEX
+from chainpolicy.validate.batch import FlatSpans
 
-_NONE = FigureValue(None, None, None)
-# B tag id of (label, type) in its layer's tag list; the I tag id is one more.
-_B_TAG: dict[tuple[str, str | None], int] = {}
-for _spec in LABELS:
+Ints = npt.NDArray[np.int64]
+
+# B tag id of (label index, type index + 1) in its layer's tag list; the I tag id is one more.
+_B_TAG = np.full((len(LABELS), len(TYPE_INDEX) + 1), -1, dtype=np.int64)
+for _label, _spec in enumerate(LABELS):
     _tags = tag_names(_spec.name)
     for _type in _spec.types or (None,):
-        _B_TAG[_spec.name, _type] = _tags.index(f"B-{_type or _spec.name}")
-
-
-_NORMALISED = {spec.name: spec.normalised for spec in LABELS}
+        _column = 0 if _type is None else TYPE_INDEX[_type] + 1
+        _B_TAG[_label, _column] = _tags.index(f"B-{_type or _spec.name}")
+_NORMALISED = np.array([spec.normalised for spec in LABELS], dtype=bool)
+_SPAN_TYPE = pa.list_(
+    pa.struct([(name, feature.pa_type) for name, feature in span_feature().items()])  # type: ignore[attr-defined]
+)
 
 
 @lru_cache(maxsize=4096)  # figure texts repeat; bounded so memory stays flat
@@ -38,106 +44,79 @@ def _normalised(text: str) -> FigureValue:
     return normalise(text)
 
 
-def span_rows(text: str, spans: Sequence[Span]) -> list[SpanRow]:
-    rows: list[SpanRow] = []
-    for span in spans:
-        chunk = text[span.start : span.end]
-        figure = _normalised(chunk) if _NORMALISED[span.label] else _NONE
-        type_id = None if span.type is None else TYPE_INDEX[span.type]
-        rows.append((span.start, span.end, LABEL_INDEX[span.label], type_id, chunk, *figure))
-    return rows
+def span_column(text: TextColumn, text_row: Ints, spans: FlatSpans, owners: int) -> pa.Array:
+    """list<struct> of the spans of ``owners`` owners; the text of owner ``o`` is row
+    ``text_row[o]`` of ``text``. ``spans`` are sorted by owner."""
+    offsets = np.zeros(owners + 1, dtype=np.int32)
+    np.cumsum(spans.counts(owners), out=offsets[1:])
+    chunks = text.slices(text_row[spans.owner], spans.start, spans.end)
+    value, unit, qualifier = _figures(chunks, _NORMALISED[spans.label])
+    struct = _SPAN_TYPE.value_type
+    children = [
+        pa.array(spans.start, pa.int32()),
+        pa.array(spans.end, pa.int32()),
+        pa.array(spans.label, pa.int64()),
+        pa.array(spans.type, pa.int64(), mask=spans.type < 0),
+        chunks,
+        value,
+        unit,
+        qualifier,
+    ]
+    values = pa.StructArray.from_arrays(children, fields=list(struct))
+    return pa.ListArray.from_arrays(pa.array(offsets), values, type=_SPAN_TYPE)
 
 
-def project_spans(record: SentenceRecord, spans: Sequence[Span]) -> list[Span]:
-    """Spans on ``text`` moved onto ``text_hans`` (identity where OpenCC kept the length)."""
-    if not spans or len(record.text) == len(record.text_hans):
-        return list(spans)
-    mapping = ScriptMap(record.text, record.text_hans)
-    out = []
-    for span in spans:
-        start, end = mapping.to_dst(span.start, span.end)
-        out.append(Span(start, end, span.label, span.type))
+def _figures(chunks: pa.Array, normalised: npt.NDArray[np.bool_]) -> list[pa.Array]:
+    """value, unit and qualifier columns: null where the label is not normalised."""
+    distinct = pc.unique(chunks.filter(pa.array(normalised))).to_pylist()
+    table = [_normalised(t) for t in distinct] + [FigureValue(None, None, None)]
+    found = pc.index_in(chunks, value_set=pa.array(distinct, pa.string()))
+    where = pc.fill_null(found, len(distinct)).to_numpy().astype(np.int64)
+    where[~normalised] = len(distinct)  # the same text under another label: no figure
+    return [
+        pa.array([row[i] for row in table], pa.string()).take(pa.array(where)) for i in range(3)
+    ]
+
+
+def project(texts: pa.Array, views: pa.Array, spans: FlatSpans, rows: int) -> FlatSpans:
+    """Spans on ``texts`` moved onto ``views`` (the simplified text) of the same rows: the
+    identity where OpenCC kept the length, ``ScriptMap`` for the rows where it did not."""
+    moved = np.flatnonzero(
+        (pc.utf8_length(texts).to_numpy() != pc.utf8_length(views).to_numpy())
+        & (spans.counts(rows) > 0)
+    )
+    if not len(moved):
+        return spans
+    start, end = spans.start.copy(), spans.end.copy()
+    for row in moved:
+        mapping = ScriptMap(texts[row].as_py(), views[row].as_py())
+        for i in np.flatnonzero(spans.owner == row):
+            start[i], end[i] = mapping.to_dst(int(start[i]), int(end[i]))
+    return FlatSpans(spans.owner, start, end, spans.label, spans.type, spans.results)
+
+
+def tag_columns(lengths: Ints, spans: FlatSpans) -> dict[str, pa.Array]:
+    """The BIO tag column of every label layer (``LabelSpec.tag_column``)."""
+    b_tag = _B_TAG[spans.label, spans.type + 1]
+    out = {}
+    for label, spec in enumerate(LABELS):
+        mine = spans.label == label
+        table = np.stack((spans.owner[mine], spans.start[mine], spans.end[mine], b_tag[mine]), 1)
+        out[spec.tag_column] = tag_list_array(lengths, table)
     return out
 
 
-def sentence_row(
-    record: SentenceRecord,
-    text: str,
-    spans: list[SpanRow],
-    status: str,
-    n_annotators: int,
-    method: int,
-    quarantined: int,
-) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "text": text,
-        "spans": spans,
-        "annotation_status": STATUSES.index(status),
-        "n_annotators": n_annotators,
-        "adjudication": method,
-        "quarantined_results": quarantined,
-        "article_id": record.article_id,
-        "index": record.index,
-        "role": record.role,
-        "script": record.script,
-        "start": record.start,
-        "end": record.end,
-        "raw_start": record.raw_start,
-        "raw_end": record.raw_end,
-        "text_sha1": record.text_sha1,
-        "duplicate_of": record.duplicate_of,
-        "footnote_anchor": record.footnote_anchor,
+def char_bio_table(block: pa.RecordBatch, text: str, spans: FlatSpans, status: Ints) -> pa.Table:
+    """Rows of a token-classification config (``char_bio``, ``char_bio_hans``) for every row of
+    ``block``: the characters of its ``text`` column and the tags of ``spans`` on it."""
+    chars = TextColumn.of(block.column(text))
+    columns = {
+        "id": block.column("id"),
+        "article_id": block.column("article_id"),
+        "script": block.column("script"),
+        "tokens": chars.chars(),
+        **tag_columns(chars.lengths(), spans),
+        "annotation_status": pa.array(status, pa.int64()),
     }
-
-
-@dataclass
-class CharBioBuffer:
-    """Rows of a token-classification config (``char_bio``, ``char_bio_hans``), turned into Arrow
-    arrays a batch at a time. The caller decides which rows belong (gold only) and which text
-    (original or simplified) the spans index."""
-
-    ids: list[str] = field(default_factory=list)
-    articles: list[str] = field(default_factory=list)
-    scripts: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-    # per layer: (row number, start, end, B tag id)
-    layers: dict[str, list[tuple[int, int, int, int]]] = field(
-        default_factory=lambda: {name: [] for name in LABEL_NAMES}
-    )
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def add(self, record: SentenceRecord, text: str, spans: Sequence[Span], status: str) -> None:
-        """One row: the characters of ``text`` and the tags of ``spans`` (offsets into it)."""
-        row = len(self.ids)
-        self.ids.append(record.id)
-        self.articles.append(record.article_id)
-        self.scripts.append(record.script)
-        self.texts.append(text)
-        self.statuses.append(STATUSES.index(status))
-        for span in spans:
-            self.layers[span.label].append(
-                (row, span.start, span.end, _B_TAG[span.label, span.type])
-            )
-
-    def table(self) -> pa.Table:
-        schema = char_bio_features().arrow_schema
-        lengths = [len(t) for t in self.texts]
-        columns = {
-            "id": pa.array(self.ids, pa.string()),
-            "article_id": pa.array(self.articles, pa.string()),
-            "script": pa.array(self.scripts, pa.string()),
-            "tokens": char_list_array(self.texts),
-            **{spec.tag_column: tag_list_array(lengths, self.layers[spec.name]) for spec in LABELS},
-            "annotation_status": pa.array(self.statuses, pa.int64()),
-        }
-        return pa.Table.from_arrays([columns[n] for n in schema.names], schema=schema)
-
-    def clear(self) -> None:
-        for column in (self.ids, self.articles, self.scripts, self.texts, self.statuses):
-            column.clear()
-        for layer in self.layers.values():
-            layer.clear()
+    schema = char_bio_features().arrow_schema
+    return pa.Table.from_arrays([columns[n] for n in schema.names], schema=schema)

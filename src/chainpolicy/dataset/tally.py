@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from chainpolicy.contract.layout import SPLITS
 from chainpolicy.dataset.report import SplitCounts
 from chainpolicy.dataset.source import ArticleInfo
-from chainpolicy.records import SentenceRecord, Span
-from chainpolicy.schema import METHODS
+from chainpolicy.schema import LABEL_NAMES, METHODS, STATUSES, TYPE_NAMES
+from chainpolicy.validate.batch import FlatSpans
+
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass
@@ -24,26 +33,37 @@ class Tally:
         default_factory=lambda: {split: set() for split in SPLITS}
     )
 
-    def sentence(
+    def block(
         self,
-        split: str,
-        record: SentenceRecord,
-        status: str,
-        method: str,
-        gold_spans: tuple[Span, ...],
+        block: pa.RecordBatch,
+        split_of: Ints,
+        keep: npt.NDArray[np.bool_],
+        status: Ints,
+        method: Ints,
+        gold: FlatSpans,
     ) -> None:
-        counts = self.counts[split]
-        counts.records += 1
-        counts.characters += len(record.text)
-        counts.status[status] = counts.status.get(status, 0) + 1
-        counts.scripts[record.script] = counts.scripts.get(record.script, 0) + 1
-        self._articles[split].add(record.article_id)
-        self.methods[method] += 1
-        for span in gold_spans:
-            counts.spans[span.label] = counts.spans.get(span.label, 0) + 1
-            if span.type is not None:
-                key = f"{span.label}/{span.type}"
-                counts.types[key] = counts.types.get(key, 0) + 1
+        """Count the kept rows of a block of sentence records (their gold spans ``gold``). The
+        keys of each count appear in the order they are first met, row by row."""
+        for code, n in Counter(method[keep].tolist()).items():
+            self.methods[METHODS[code]] += n
+        chars = pc.utf8_length(block.column("text")).to_numpy()
+        scripts = np.array(block.column("script").to_pylist(), dtype=object)
+        articles = np.array(block.column("article_id").to_pylist(), dtype=object)
+        for code, split in enumerate(SPLITS):
+            rows = keep & (split_of == code)
+            if not rows.any():
+                continue
+            counts = self.counts[split]
+            counts.records += int(rows.sum())
+            counts.characters += int(chars[rows].sum())
+            _add(counts.status, status[rows], STATUSES.__getitem__)
+            _add(counts.scripts, scripts[rows], str)
+            self._articles[split].update(articles[rows].tolist())
+            mine = gold.take(rows[gold.owner])
+            _add(counts.spans, mine.label, LABEL_NAMES.__getitem__)
+            typed = mine.type >= 0
+            width = len(TYPE_NAMES)
+            _add(counts.types, mine.label[typed] * width + mine.type[typed], _type_key)
 
     def article(self, split: str, article: ArticleInfo) -> None:
         counts = self.counts[split]
@@ -57,3 +77,15 @@ class Tally:
 
     def adjudication(self) -> dict[str, int]:
         return {method: self.methods.get(method, 0) for method in METHODS}
+
+
+def _type_key(code: int) -> str:
+    label, type_ = divmod(code, len(TYPE_NAMES))
+    return f"{LABEL_NAMES[label]}/{TYPE_NAMES[type_]}"
+
+
+def _add(counts: dict[str, int], values: npt.NDArray[Any], name: Callable[[Any], str]) -> None:
+    # Counter keeps keys in the order first met, and so does the report's dict.
+    for value, n in Counter(values.tolist()).items():
+        key = name(value)
+        counts[key] = counts.get(key, 0) + n

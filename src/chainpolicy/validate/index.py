@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from chainpolicy.errors import InputError
 from chainpolicy.records import SentenceRecord
@@ -26,6 +27,11 @@ _ANNOTATED = frozenset(ANNOTATED_ROLES)
 
 def text_digest(text: str) -> bytes:
     return hashlib.sha1(text.encode("utf-8")).digest()
+
+
+def id_key(sentence_id: str) -> int:
+    """The 64-bit digest ``IdLookup`` keeps of a sentence id."""
+    return _key(sentence_id)
 
 
 def _key(sentence_id: str) -> int:
@@ -58,6 +64,14 @@ class IdLookup:
         self._sorted, self._positions = array("q", ordered.tobytes()), array("i", order.tobytes())
         self._keys = array("q")
         return int(order[repeats[0] + 1]) if len(repeats) else None
+
+    def keys_in_order(self) -> npt.NDArray[np.int64]:
+        """The id digest of every sentence, in corpus order (to check ids a block at a time)."""
+        keys = np.empty(len(self._sorted), dtype=np.int64)
+        keys[np.frombuffer(self._positions, dtype=np.int32)] = np.frombuffer(
+            self._sorted, dtype=np.int64
+        )
+        return keys
 
     def get(self, sentence_id: str) -> int | None:
         key = _key(sentence_id)

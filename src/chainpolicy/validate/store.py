@@ -13,6 +13,10 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from chainpolicy.contract.regions import Region
 from chainpolicy.records import Span
@@ -93,6 +97,167 @@ CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentenc
                       spans BLOB, complete INTEGER);
 """
 _BATCH = 4096
+_FETCH = 8192  # rows per block read back column-wise
+
+
+@dataclass(frozen=True)
+class SpanColumns:
+    """The packed spans of a block of rows, column-wise: row ``i`` owns
+    ``values[offsets[i]:offsets[i + 1]]``, each value ``(start, end, label index, type index or
+    -1, results)`` as packed (the order the checks gave, not sorted)."""
+
+    offsets: npt.NDArray[np.int64]
+    values: npt.NDArray[np.int32]  # shape (n, 5)
+
+    @classmethod
+    def unpack(cls, blobs: Sequence[bytes]) -> SpanColumns:
+        sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+        offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+        np.cumsum(sizes // (4 * _FIELDS), out=offsets[1:])
+        values = np.frombuffer(b"".join(blobs), dtype=np.int32).reshape(-1, _FIELDS)
+        return cls(offsets, values)
+
+    def owners(self) -> npt.NDArray[np.int64]:
+        """The row of every value."""
+        return np.repeat(np.arange(len(self.offsets) - 1), np.diff(self.offsets))
+
+    def slice(self, lo: int, hi: int) -> SpanColumns:
+        """Rows ``lo .. hi-1``."""
+        a, b = self.offsets[lo], self.offsets[hi]
+        return SpanColumns(self.offsets[lo : hi + 1] - a, self.values[a:b])
+
+    @staticmethod
+    def concat(parts: Sequence[SpanColumns]) -> SpanColumns:
+        sizes = np.concatenate([np.diff(p.offsets) for p in parts])
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        return SpanColumns(offsets, np.concatenate([p.values for p in parts]))
+
+
+@dataclass(frozen=True)
+class AnnotationColumns:
+    """A block of ``ann`` rows (see ``AnnotationStore.annotation_columns``)."""
+
+    sentence: npt.NDArray[np.int64]
+    annotation_id: npt.NDArray[np.int64]
+    annotator: npt.NDArray[np.int64]  # 0 where ``anonymous``
+    anonymous: npt.NDArray[np.bool_]  # no annotator known
+    ground_truth: npt.NDArray[np.bool_]
+    recency: npt.NDArray[np.int64]
+    task_id: npt.NDArray[np.int64]
+    export: npt.NDArray[np.int64]
+    complete: npt.NDArray[np.bool_]
+    spans: SpanColumns
+
+    def __len__(self) -> int:
+        return len(self.sentence)
+
+    def slice(self, lo: int, hi: int) -> AnnotationColumns:
+        """Rows ``lo .. hi-1``."""
+        arrays = {k: getattr(self, k)[lo:hi] for k in _ANNOTATION_ARRAYS}
+        return AnnotationColumns(**arrays, spans=self.spans.slice(lo, hi))
+
+    @staticmethod
+    def concat(parts: Sequence[AnnotationColumns]) -> AnnotationColumns:
+        arrays = {k: np.concatenate([getattr(p, k) for p in parts]) for k in _ANNOTATION_ARRAYS}
+        return AnnotationColumns(**arrays, spans=SpanColumns.concat([p.spans for p in parts]))
+
+    @staticmethod
+    def empty() -> AnnotationColumns:
+        none = np.zeros(0, dtype=np.int64)
+        flags = np.zeros(0, dtype=bool)
+        spans = SpanColumns(np.zeros(1, dtype=np.int64), np.zeros((0, _FIELDS), dtype=np.int32))
+        return AnnotationColumns(none, none, none, flags, flags, none, none, none, flags, spans)
+
+    def stored(self, i: int) -> StoredAnnotation:
+        """Row ``i`` as the ``StoredAnnotation`` that ``by_sentence`` gives."""
+        lo, hi = self.spans.offsets[i], self.spans.offsets[i + 1]
+        return StoredAnnotation(
+            int(self.sentence[i]),
+            int(self.annotation_id[i]),
+            None if self.anonymous[i] else int(self.annotator[i]),
+            bool(self.ground_truth[i]),
+            int(self.recency[i]),
+            int(self.task_id[i]),
+            int(self.export[i]),
+            _regions(self.spans.values[lo:hi]),
+            bool(self.complete[i]),
+        )
+
+
+_ANNOTATION_ARRAYS = (
+    "sentence",
+    "annotation_id",
+    "annotator",
+    "anonymous",
+    "ground_truth",
+    "recency",
+    "task_id",
+    "export",
+    "complete",
+)
+
+
+@dataclass(frozen=True)
+class PredictionColumns:
+    """A block of the latest prediction per sentence (see ``AnnotationStore.predictions``)."""
+
+    sentence: npt.NDArray[np.int64]
+    model_version: list[str]
+    spans: SpanColumns
+
+    def __len__(self) -> int:
+        return len(self.sentence)
+
+    def slice(self, lo: int, hi: int) -> PredictionColumns:
+        return PredictionColumns(
+            self.sentence[lo:hi], self.model_version[lo:hi], self.spans.slice(lo, hi)
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[PredictionColumns]) -> PredictionColumns:
+        return PredictionColumns(
+            np.concatenate([p.sentence for p in parts]),
+            [v for p in parts for v in p.model_version],
+            SpanColumns.concat([p.spans for p in parts]),
+        )
+
+    @staticmethod
+    def empty() -> PredictionColumns:
+        spans = SpanColumns(np.zeros(1, dtype=np.int64), np.zeros((0, _FIELDS), dtype=np.int32))
+        return PredictionColumns(np.zeros(0, dtype=np.int64), [], spans)
+
+
+Block = TypeVar("Block", AnnotationColumns, PredictionColumns)
+
+
+class Aligned(Generic[Block]):
+    """Blocks of store rows (sorted by sentence) re-cut at sentence boundaries: ``upto(hi)``
+    gives every row of a sentence below ``hi`` not given before."""
+
+    def __init__(self, blocks: Iterator[Block], empty: Block) -> None:
+        self._blocks: Iterator[Block] = blocks
+        self._held: Block = empty
+        self._done = False
+
+    def upto(self, hi: int) -> Block:
+        parts = [self._held]
+        last = parts[-1]
+        while not self._done and (not len(last) or last.sentence[-1] < hi):
+            nxt = next(self._blocks, None)
+            if nxt is None:
+                self._done = True
+                break
+            parts.append(nxt)
+            last = nxt
+        held = type(self._held).concat(parts) if len(parts) > 1 else self._held
+        cut = int(np.searchsorted(held.sentence, hi, side="left"))
+        self._held = held.slice(cut, len(held))
+        return held.slice(0, cut)
+
+
+def _regions(values: npt.NDArray[np.int32]) -> list[Region]:
+    return unpack(values.tobytes())
 
 
 def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
@@ -156,14 +321,28 @@ class AnnotationStore:
     def predictions(self) -> Iterator[tuple[int, str, list[Region]]]:
         """The latest valid prediction per sentence (latest export, then highest id, then the
         later one in the file: one row per sentence even when an id repeats), in order."""
-        self._flush()
-        cursor = self._db.execute(
-            "SELECT sentence, model_version, spans FROM pred p WHERE NOT EXISTS (SELECT 1 FROM"
-            " pred q WHERE q.sentence = p.sentence AND (q.export, q.prediction_id, q.rowid) >"
-            " (p.export, p.prediction_id, p.rowid)) ORDER BY sentence"
-        )
-        for sentence, version, spans in cursor:
+        for sentence, version, spans in self._latest_predictions():
             yield sentence, version, unpack(spans)
+
+    def _latest_predictions(self) -> sqlite3.Cursor:
+        self._flush()
+        # A window, not a correlated NOT EXISTS: without an index that subquery scans the
+        # table once per row (quadratic; every task of a pre-annotated project has a
+        # prediction).
+        return self._db.execute(
+            "SELECT sentence, model_version, spans FROM (SELECT sentence, model_version, spans,"
+            " ROW_NUMBER() OVER (PARTITION BY sentence ORDER BY export DESC,"
+            " prediction_id DESC, rowid DESC) AS n FROM pred) WHERE n = 1 ORDER BY sentence"
+        )
+
+    def prediction_columns(self) -> Iterator[PredictionColumns]:
+        """``predictions`` column-wise, in blocks (see ``annotation_columns``)."""
+        cursor = self._latest_predictions()
+        while rows := cursor.fetchmany(_FETCH):
+            sentences, versions, blobs = zip(*rows, strict=True)
+            yield PredictionColumns(
+                np.array(sentences, dtype=np.int64), list(versions), SpanColumns.unpack(blobs)
+            )
 
     def _flush(self) -> None:
         if self._rows or self._preds:
@@ -202,6 +381,32 @@ class AnnotationStore:
             group.append(_stored(*row))
         if group:
             yield current, group
+
+    def annotation_columns(self) -> Iterator[AnnotationColumns]:
+        """``by_sentence`` column-wise: the same rows in the same order (sentence, then the order
+        they came), in blocks; a sentence's rows may span two blocks."""
+        self._flush()
+        self._db.execute("CREATE INDEX IF NOT EXISTS ann_sentence ON ann (sentence)")
+        cursor = self._db.execute(
+            "SELECT sentence, annotation_id, COALESCE(annotator, 0), annotator IS NULL,"
+            " ground_truth, recency, task_id, export, complete, spans FROM ann"
+            " ORDER BY sentence, rowid"
+        )
+        while rows := cursor.fetchmany(_FETCH):
+            columns = list(zip(*rows, strict=True))
+            ints = np.array(columns[:9], dtype=np.int64)
+            yield AnnotationColumns(
+                sentence=ints[0],
+                annotation_id=ints[1],
+                annotator=ints[2],
+                anonymous=ints[3].astype(bool),
+                ground_truth=ints[4].astype(bool),
+                recency=ints[5],
+                task_id=ints[6],
+                export=ints[7],
+                complete=ints[8].astype(bool),
+                spans=SpanColumns.unpack(columns[9]),
+            )
 
     def close(self) -> None:
         self._db.close()
