@@ -69,3 +69,38 @@ def test_malformed_errata_file(tmp_path: Path) -> None:
         match=r"erratum #1: reason: String should have at least 10 characters \(got ''\)$",
     ):
         errata.load(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps([ENTRY, {**ENTRY, "reason": ""}]),
+        json.dumps({"errata": [ENTRY]}),
+        json.dumps([ENTRY])[:-3],
+        json.dumps([ENTRY, 3]),
+        "[" + json.dumps(ENTRY) + ",,]",
+    ],
+)
+def test_the_streaming_reader_refuses_what_load_refuses_with_the_same_words(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "errata.json"
+    path.write_text(text, "utf-8")
+    with pytest.raises(InputError) as loaded:
+        errata.load(path)
+    with pytest.raises(InputError) as streamed:
+        errata.by_article(path, {ENTRY["article"]})
+    assert str(streamed.value) == str(loaded.value)
+
+
+def test_the_streaming_reader_groups_the_committed_errata_by_article() -> None:
+    path = annotations_dir() / "errata.json"
+    loaded = errata.load(path)
+    grouped = errata.by_article(path, {e.article for e in loaded})
+    flat = sorted((n, a, c) for a, fixes in grouped.items() for n, c in fixes)
+    assert flat == [
+        (n, e.article, errata.Correction(e.before, e.after, e.reason))
+        for n, e in enumerate(loaded, 1)
+    ]
+    with pytest.raises(InputError, match=r"erratum #1 names unknown article"):
+        errata.by_article(path, set())

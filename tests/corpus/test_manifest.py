@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from chainpolicy.corpus.manifest import MANIFEST_FILE, dumps, load, read_source, unlisted
+from chainpolicy.corpus.manifest import (
+    MANIFEST_FILE,
+    dumps,
+    iter_articles,
+    load,
+    read_source,
+    unlisted,
+)
 from chainpolicy.errors import InputError
 from chainpolicy.paths import sources_dir
 
@@ -86,3 +93,35 @@ def test_unlisted_names_stray_files_only(make_sources: Callable[..., Path]) -> N
     (folder / ".a.txt.1234.tmp").write_text("x", "utf-8")  # an interrupted atomic write
     (folder / "sub").mkdir()
     assert unlisted(folder, load(folder)) == [folder / "stray.txt"]
+
+
+_GOOD = [_entry("00000000000000aa", "a.txt"), _entry("00000000000000bb", "b.txt")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps({"articles": [*_GOOD, _entry("00000000000000aa", "c.txt")]}),
+        json.dumps({"articles": [*_GOOD, _entry("00000000000000cc", "a.txt")]}),
+        json.dumps({"articles": [*_GOOD, {"id": "x"}]}),
+        json.dumps({"articles": _GOOD, "extra": 1}),
+        json.dumps({"articles": {"a": 1}}),
+        json.dumps(_GOOD),
+        json.dumps({"articles": _GOOD})[:-5],
+        '{"articles": [' + json.dumps(_GOOD[0]) + ",,]}",
+        "",
+    ],
+)
+def test_the_streaming_reader_refuses_what_load_refuses_with_the_same_words(
+    tmp_path: Path, text: str
+) -> None:
+    (tmp_path / MANIFEST_FILE).write_text(text, "utf-8")
+    with pytest.raises(InputError) as loaded:
+        load(tmp_path)
+    with pytest.raises(InputError) as streamed:
+        list(iter_articles(tmp_path))
+    assert str(streamed.value) == str(loaded.value)
+
+
+def test_the_streaming_reader_gives_the_articles_load_gives() -> None:
+    assert list(iter_articles(sources_dir())) == load(sources_dir()).articles

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Container, Sequence
 from pathlib import Path
+from typing import NamedTuple, NoReturn
 
+import ijson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chainpolicy.corpus.rope import Edit
@@ -39,7 +42,55 @@ def load(path: Path) -> list[Erratum]:
     return out
 
 
-def find(text: str, errata: list[tuple[int, Erratum]], article_id: str, source: Path) -> list[Edit]:
+class Correction(NamedTuple):
+    """What applying an erratum needs (the article is known from where it is kept)."""
+
+    before: str
+    after: str
+    reason: str
+
+
+def by_article(path: Path, known: Container[str]) -> dict[str, list[tuple[int, Correction]]]:
+    """The errata of ``path`` grouped by article, numbered from 1 in file order, each checked
+    as ``load`` checks it and naming a ``known`` article. The file is streamed (ijson) and only
+    what applying needs is kept, so a big errata file costs its text, not its models; a problem
+    is reported as ``load`` reports it."""
+    grouped: dict[str, list[tuple[int, Correction]]] = {}
+    if not path.is_file():
+        return grouped
+    with open(path, "rb") as fh:
+        try:
+            head = fh.read(4096).lstrip()
+            fh.seek(0)
+            if not head.startswith(b"["):
+                _refuse(path, "not a list")
+            for number, item in enumerate(ijson.items(fh, "item", use_float=True), 1):
+                try:
+                    erratum = Erratum.model_validate(item)
+                except ValidationError:
+                    _refuse(path, "an invalid erratum")
+                if erratum.article not in known:
+                    raise InputError(
+                        f"{path}: erratum #{number} names unknown article {erratum.article!r}"
+                    )
+                fix = Correction(erratum.before, erratum.after, erratum.reason)
+                grouped.setdefault(erratum.article, []).append((number, fix))
+        except (ijson.JSONError, UnicodeDecodeError):
+            _refuse(path, "not JSON")
+    return grouped
+
+
+def _refuse(path: Path, what: str) -> NoReturn:
+    load(path)  # raises the InputError that names the problem
+    raise InputError(f"{path}: not a valid errata file ({what})")
+
+
+def find(
+    text: str,
+    errata: Sequence[tuple[int, Erratum | Correction]],
+    article_id: str,
+    source: Path,
+) -> list[Edit]:
     """One edit per erratum; an erratum that does not match exactly once fails loudly."""
     edits = []
     for number, erratum in errata:

@@ -16,7 +16,7 @@ from typing import Any
 
 from chainpolicy.corpus import errata as errata_mod
 from chainpolicy.corpus import footnotes, mojibake, repairs, roles, segment
-from chainpolicy.corpus.manifest import ArticleSource, load, read_source
+from chainpolicy.corpus.manifest import ArticleSource, iter_articles, read_source
 from chainpolicy.corpus.rope import Change, Edit, Rope
 from chainpolicy.corpus.scriptview import to_hans
 from chainpolicy.errors import InputError
@@ -189,26 +189,31 @@ class Corpus:
         return [b.article_record() for b in self.builds]
 
 
-Job = tuple[Path, Path, ArticleSource, list[tuple[int, errata_mod.Erratum]]]
+Job = tuple[Path, Path, ArticleSource, list[tuple[int, errata_mod.Correction]]]
+
+
+def iter_jobs(sources: Path, errata_path: Path) -> Iterator[Job]:
+    """One job per article of the manifest, in corpus order, with the article's errata.
+
+    Every problem of the manifest or the errata is found before the first job: the manifest
+    is streamed once to check it (``iter_articles``) and the errata are read against its ids;
+    then the articles are streamed again, one job at a time.
+    """
+    ids = {a.id for a in iter_articles(sources)}
+    grouped = errata_mod.by_article(errata_path, ids)
+    del ids
+    for article in iter_articles(sources):
+        yield (sources, errata_path, article, grouped.pop(article.id, []))
 
 
 def jobs(sources: Path, errata_path: Path) -> list[Job]:
-    """One job per article of the manifest, in corpus order, with the article's errata."""
-    manifest = load(sources)
-    known = {a.id for a in manifest.articles}
-    by_article: dict[str, list[tuple[int, errata_mod.Erratum]]] = {}
-    for number, erratum in enumerate(errata_mod.load(errata_path), 1):
-        if erratum.article not in known:
-            raise InputError(
-                f"{errata_path}: erratum #{number} names unknown article {erratum.article!r}"
-            )
-        by_article.setdefault(erratum.article, []).append((number, erratum))
-    return [(sources, errata_path, a, by_article.get(a.id, [])) for a in manifest.articles]
+    """``iter_jobs`` as a list (for pools that want their work up front)."""
+    return list(iter_jobs(sources, errata_path))
 
 
 def iter_builds(sources: Path, errata_path: Path) -> Iterator[ArticleBuild]:
     """Build article by article, in corpus order (memory stays flat however many articles)."""
-    for job in jobs(sources, errata_path):
+    for job in iter_jobs(sources, errata_path):
         yield build_one(job)
 
 

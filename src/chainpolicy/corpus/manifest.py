@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, NoReturn
 
+import ijson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chainpolicy.errors import InputError, decode_utf8, describe_validation
@@ -74,9 +77,70 @@ def load(sources: Path) -> Manifest:
         raise InputError(f"{path}: manifest not found") from exc
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        if not first["loc"]:  # a check of the whole manifest (_each_article_once)
-            raise InputError(f"{path}: {first['ctx']['error']}") from None
-        raise InputError(f"{path}: {describe_validation(exc)}") from None
+        check = first.get("ctx", {}).get("error")
+        if not first["loc"] and check is not None:  # a check of the whole manifest
+            raise InputError(f"{path}: {check}") from None
+        raise InputError(f"{path}: {describe_validation(exc, 'the manifest')}") from None
+
+
+def iter_articles(sources: Path) -> Iterator[ArticleSource]:
+    """The manifest's articles in order, each validated as ``load`` validates it, without
+    holding the manifest: the file is streamed (ijson) twice, once to check every entry and
+    that no id or file repeats, then to hand the articles out one at a time. Memory keeps the
+    ids and files seen (for the repeat check), not the articles.
+
+    A problem found while streaming is reported exactly as ``load`` reports it (``load`` is run
+    for its message), so both readers refuse the same files with the same words.
+    """
+    path = sources / MANIFEST_FILE
+    ids: set[str] = set()
+    files: set[str] = set()
+    for article in _stream(path, sources, check_keys=True):
+        if article.id in ids or article.file in files:
+            _refuse(path, sources, "a repeated article")
+        ids.add(article.id)
+        files.add(article.file)
+    del ids, files
+    yield from _stream(path, sources, check_keys=False)
+
+
+def _stream(path: Path, sources: Path, *, check_keys: bool) -> Iterator[ArticleSource]:
+    if not path.is_file():
+        raise InputError(f"{path}: manifest not found")
+    with open(path, "rb") as fh:
+        try:
+            if check_keys:
+                if _first_byte(fh) != b"{":
+                    _refuse(path, sources, "not an object")
+                keys: set[str] = set()
+                kinds: set[str] = set()  # what the value of "articles" starts with
+                for at, kind, value in ijson.parse(fh, use_float=True):
+                    if not at and kind == "map_key":
+                        keys.add(value)
+                    elif at == "articles" and kind not in ("end_array", "end_map", "map_key"):
+                        kinds.add(kind)
+                fh.seek(0)
+                if keys != {"articles"} or kinds != {"start_array"}:
+                    _refuse(path, sources, "not an object with a list of articles")
+            for item in ijson.items(fh, "articles.item", use_float=True):
+                try:
+                    yield ArticleSource.model_validate(item)
+                except ValidationError:
+                    _refuse(path, sources, "an invalid article")
+        except (ijson.JSONError, UnicodeDecodeError):
+            _refuse(path, sources, "not JSON")
+
+
+def _first_byte(fh: BinaryIO) -> bytes:
+    while (byte := fh.read(1)) in (b" ", b"\t", b"\r", b"\n"):
+        pass
+    fh.seek(0)
+    return byte
+
+
+def _refuse(path: Path, sources: Path, what: str) -> NoReturn:
+    load(sources)  # raises the InputError that names the problem
+    raise InputError(f"{path}: not a valid manifest ({what})")  # load found nothing: say so
 
 
 def unlisted(sources: Path, manifest: Manifest) -> list[Path]:
