@@ -42,7 +42,7 @@ def test_sentences_datatrove_writes_the_same_records(
         f"wrote {len(expected)} records in 2 shard(s) to {out / shards.RECORDS} "
         f"(datatrove logs: {out / shards.LOGS})\n"
     )
-    assert "Processing done for rank=1" in (out / shards.LOGS / "console.log").read_text("utf-8")
+    assert "Stats: All 2 tasks" in (out / shards.LOGS / "console.log").read_text("utf-8")
 
 
 @pytest.mark.parametrize(

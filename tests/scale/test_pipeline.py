@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -58,6 +59,24 @@ def test_committed_corpus_parquet(
     assert not (out / shards.WORK).exists()
     logs = {p.name for p in (out / shards.LOGS).iterdir()}
     assert logs == {*pipeline.STAGES, pipeline.CONSOLE_LOG}
+
+
+def test_a_process_with_threads_starts_its_workers_with_forkserver(
+    committed: Corpus, tmp_path: Path
+) -> None:
+    # Forking a process that runs threads could leave a lock held in the workers: such a run
+    # takes datatrove's forkserver, with the same records.
+    stop = threading.Event()
+    waiter = threading.Thread(target=stop.wait)
+    waiter.start()
+    try:
+        assert pipeline._start_method() == "forkserver"
+        pipeline.run_local(*committed, tmp_path / "out", tasks=2, workers=2)
+    finally:
+        stop.set()
+        waiter.join()
+    assert pipeline._start_method() == "fork"
+    _assert_same_records(tmp_path / "out", committed, 2)
 
 
 def test_committed_corpus_jsonl_shards_concatenate_to_the_sentences_output(

@@ -11,28 +11,43 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from datatrove.executor import LocalPipelineExecutor
-from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
 from chainpolicy.errors import InputError
 from chainpolicy.scale import FORMATS
-from chainpolicy.scale.shards import LOGS, RECORD_SCHEMA, RECORDS, WORK, WORK_RECORDS
+from chainpolicy.scale.shards import LOGS, WORK
 from chainpolicy.scale.steps import (
     ArticleShardReader,
     CrossShardDuplicates,
     CrossShardFirsts,
+    RecordShardWriter,
     ShardDuplicates,
-    ShardRecordReader,
-    record_row,
 )
 
 STAGES = ("shard", "firsts", "mark")
 CONSOLE_LOG = "console.log"
+_FSSPEC_IO_THREAD = "fsspecIO"  # fsspec.asyn names its event-loop thread so
+
+
+def _start_method() -> str:
+    """Local workers are forked from this process on Linux when it runs no other thread, so they
+    start with chainpolicy, datatrove and pyarrow imported (forkserver, datatrove's default,
+    imports them again in every worker of every stage: measured about 1 s per stage on 2 cores).
+    A process with other threads (a lock held by one would stay held in the child) keeps
+    forkserver; fsspec's own IO thread, which every DataFolder starts, does not count: fsspec
+    resets it in a forked child (``os.register_at_fork``)."""
+    others = [
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and t.name != _FSSPEC_IO_THREAD
+    ]
+    return "fork" if sys.platform.startswith("linux") and not others else "forkserver"
 
 
 @dataclass(frozen=True)
@@ -71,17 +86,6 @@ def _stderr_to(path: Path) -> Iterator[None]:
         os.close(saved)
 
 
-def _parquet(folder: str) -> Any:
-    # One file per task (no size rotation): the shard order is the order of the file names.
-    return ParquetWriter(
-        folder,
-        output_filename="${rank}.parquet",
-        adapter=record_row,
-        schema=RECORD_SCHEMA,
-        max_file_size=-1,
-    )
-
-
 def stages(
     sources: Path | str,
     errata: Path | str,
@@ -104,16 +108,6 @@ def stages(
     if buckets < 1:
         raise InputError(f"buckets must be at least 1, got {buckets}")
     root = str(out).rstrip("/")
-    writer = (
-        _parquet(f"{root}/{RECORDS}")
-        if output_format == "parquet"
-        else JsonlWriter(
-            f"{root}/{RECORDS}",
-            output_filename="${rank}.jsonl",
-            compression=None,
-            adapter=record_row,
-        )
-    )
     return Stages(
         out=root,
         tasks=tasks,
@@ -121,10 +115,10 @@ def stages(
         shard=[
             ArticleShardReader(sources, errata),
             ShardDuplicates(root, buckets),
-            _parquet(f"{root}/{WORK_RECORDS}"),
+            RecordShardWriter(root),
         ],
         firsts=[CrossShardFirsts(root)],
-        mark=[ShardRecordReader(root), CrossShardDuplicates(root), writer],
+        mark=[CrossShardDuplicates(root, output_format)],
     )
 
 
@@ -132,17 +126,20 @@ def local_executor(plan: Stages, *, workers: int = 1) -> Any:
     """The ``mark`` executor of a local run; its ``run()`` runs ``shard`` and ``firsts`` first."""
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
+    start = _start_method()
     shard = LocalPipelineExecutor(
         plan.shard,
         tasks=plan.tasks,
         workers=min(workers, plan.tasks),
         logging_dir=plan.logging_dir("shard"),
+        start_method=start,
     )
     firsts = LocalPipelineExecutor(
         plan.firsts,
         tasks=plan.buckets,
         workers=min(workers, plan.buckets),
         logging_dir=plan.logging_dir("firsts"),
+        start_method=start,
         depends=shard,
     )
     return LocalPipelineExecutor(
@@ -150,6 +147,7 @@ def local_executor(plan: Stages, *, workers: int = 1) -> Any:
         tasks=plan.tasks,
         workers=min(workers, plan.tasks),
         logging_dir=plan.logging_dir("mark"),
+        start_method=start,
         depends=firsts,
     )
 
