@@ -12,9 +12,11 @@ copied to every copy), then in the same run measures, each in a fresh child proc
     datatrove is not installed.
 Prints MB/s, wall time and memory of each at two sizes (memory should not grow with input), the
 ratio ingest/floor, and the datatrove runs' speed as a fraction of the in-process ingest's.
+"cpu s" is the user and system time of the child and its workers: on a machine whose cores are
+busy with other work, it shows the cost of a run where wall time cannot show a speed-up.
 Memory: "peak RSS" is the largest peak of one process (the child's own, or of a process it
 waited for: datatrove's workers); "tree MB" is the largest sum of the PSS of the child and all
-its descendants at one moment (sampled every 0.05 s; PSS splits the pages that forked workers
+its descendants at one moment (sampled every 0.1 s; PSS splits the pages that forked workers
 share), what the run needs from the machine.
 On a terminal, progress (corpus made, runs done) is shown on stderr.
 """
@@ -126,8 +128,10 @@ def _tree_pss(root: int) -> int:
     return total
 
 
-def measure(kind: str, sources: Path, workdir: Path) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS of one process and peak PSS of the process tree (MB) of a child."""
+def measure(kind: str, sources: Path, workdir: Path) -> tuple[float, float, float, float]:
+    """Wall seconds, peak RSS of one process, peak PSS of the process tree (MB) and CPU seconds
+    (user + system, the child's and its workers') of a child."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", kind, str(sources), str(workdir / f"{kind}.out")],
@@ -140,7 +144,7 @@ def measure(kind: str, sources: Path, workdir: Path) -> tuple[float, float, floa
     def sample() -> None:
         while proc.poll() is None:
             peak_tree[0] = max(peak_tree[0], _tree_pss(proc.pid))
-            time.sleep(0.05)
+            time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -150,7 +154,11 @@ def measure(kind: str, sources: Path, workdir: Path) -> tuple[float, float, floa
     if proc.returncode != 0:
         sys.exit(f"{kind} failed:\n{stderr}")
     own = float(stdout.strip())
-    return wall, own, peak_tree[0] / 2**20
+    # CPU times of waited-for children add up (unlike their peak RSS): the difference is this
+    # child's, its workers' included (each waited for by its parent).
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, own, peak_tree[0] / 2**20, cpu
 
 
 def main() -> None:
@@ -181,7 +189,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         print(
-            f"{'size':>8} {'step':>11} {'MB/s':>8} {'wall s':>8} {'peak RSS MB':>12} {'tree MB':>8}"
+            f"{'size':>8} {'step':>11} {'MB/s':>8} {'wall s':>8} {'cpu s':>7} "
+            f"{'peak RSS MB':>12} {'tree MB':>8}"
         )
         results = {}
         with bar("benchmark runs", 2 * len(kinds), "runs") as runs:
@@ -189,12 +198,12 @@ def main() -> None:
                 sources = workdir / f"sources-{megabytes:g}"
                 size = make_corpus(sources, megabytes) / 1_000_000
                 for kind in kinds:
-                    wall, rss, tree = measure(kind, sources, workdir)
+                    wall, rss, tree, cpu = measure(kind, sources, workdir)
                     runs(1)
                     results[(megabytes, kind)] = (size / wall, rss)
                     echo(
-                        f"{size:7.1f}M {kind:>11} {size / wall:8.2f} {wall:8.2f} {rss:12.1f} "
-                        f"{tree:8.1f}"
+                        f"{size:7.1f}M {kind:>11} {size / wall:8.2f} {wall:8.2f} {cpu:7.2f} "
+                        f"{rss:12.1f} {tree:8.1f}"
                     )
                 shutil.rmtree(sources)
         big_ingest, big_floor = results[(args.mb, "ingest")], results[(args.mb, "floor")]

@@ -89,6 +89,33 @@ def test_committed_corpus_jsonl_shards_concatenate_to_the_sentences_output(
     _assert_same_records(out, committed, 3)
 
 
+def test_parquet_shards_read_back_as_docs_cluster_md_says(copies: Corpus, tmp_path: Path) -> None:
+    from datasets import load_dataset
+
+    out = tmp_path / "out"
+    pipeline.run_local(*copies, out, tasks=3, workers=2)
+    # The JSONL that `chainpolicy build --sentences` reads, byte for byte.
+    assert b"".join(shards.jsonl_lines(out)) == b"".join(_in_process(copies))
+    loaded = load_dataset(
+        "parquet",
+        data_files=str(out / shards.RECORDS / "*.parquet"),
+        split="train",
+        cache_dir=str(tmp_path / "cache"),
+    )
+    expected = [json.loads(line) for line in _in_process(copies)]
+    assert loaded.column_names == list(SentenceRecord.model_fields)
+    assert loaded.to_list() == expected
+    # The other readers the doc names keep the file-name order too.
+    import duckdb
+    import polars as pl
+
+    ids = [r["id"] for r in expected]
+    pattern = str(out / shards.RECORDS / "*.parquet")
+    assert pq.read_table(out / shards.RECORDS).column("id").to_pylist() == ids
+    assert pl.scan_parquet(pattern).collect()["id"].to_list() == ids
+    assert [r[0] for r in duckdb.sql(f"select id from read_parquet('{pattern}')").fetchall()] == ids
+
+
 @pytest.mark.parametrize("tasks", [1, 2, 3])
 def test_copies_have_cross_article_duplicates_marked_in_corpus_order(
     copies: Corpus, tmp_path: Path, tasks: int

@@ -15,7 +15,8 @@ digest bucket, both zero-padded to five digits as datatrove names its files):
 **Shard order.** Task ``k`` of ``n`` builds the contiguous block of articles
 ``shard_bounds(len(articles), k, n)`` of the manifest's order, so the record files sorted by
 name, each read from its first row to its last, give the records in corpus order: exactly the
-lines of ``chainpolicy sentences``. A task whose block is empty writes no file.
+lines of ``chainpolicy sentences`` (``jsonl_lines`` gives those bytes back). A task whose
+block is empty writes no file.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic_core import to_json
 
 from chainpolicy.errors import InputError
 from chainpolicy.records import SentenceRecord
@@ -133,3 +135,15 @@ def iter_shard(path: Path) -> Iterator[Row]:
         return
     for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
         yield from batch.to_pylist()
+
+
+def jsonl_lines(out: Path) -> Iterator[bytes]:
+    """The records of an output folder as ``chainpolicy sentences`` writes them: the same bytes
+    (``pydantic_core.to_json`` of each record, in corpus order), for ``chainpolicy build
+    --sentences``, which reads JSONL."""
+    for path in record_files(out):
+        if path.suffix == ".jsonl":
+            with path.open("rb") as fh:
+                yield from fh
+        else:
+            yield from (to_json(row) + b"\n" for row in iter_shard(path))
