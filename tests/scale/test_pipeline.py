@@ -207,3 +207,19 @@ def test_stages_refuse_bad_settings(
 ) -> None:
     with pytest.raises(InputError, match=message):
         pipeline.stages(*committed, tmp_path, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("stage", "wrong"), [("firsts", 3), ("mark", 1)])
+def test_a_stage_run_with_another_task_count_is_refused(
+    handmade: Corpus, tmp_path: Path, stage: str, wrong: int
+) -> None:
+    # On a cluster each stage gets its own executor: a task count that differs from the plan's
+    # would leave buckets or shards out, so the stage refuses to run.
+    from datatrove.executor import LocalPipelineExecutor
+
+    plan = pipeline.stages(*handmade, tmp_path / "out", tasks=2, buckets=2)
+    pipeline.local_executor(plan).depends.depends.run()  # the shard stage
+    steps = getattr(plan, stage)
+    executor = LocalPipelineExecutor(steps, tasks=wrong, logging_dir=str(tmp_path / "logs"))
+    with pytest.raises(InputError, match=f"the {stage} stage runs with {wrong} tasks; it needs"):
+        executor.run()

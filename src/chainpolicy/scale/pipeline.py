@@ -117,8 +117,8 @@ def stages(
             ShardDuplicates(root, buckets),
             RecordShardWriter(root),
         ],
-        firsts=[CrossShardFirsts(root)],
-        mark=[CrossShardDuplicates(root, output_format)],
+        firsts=[CrossShardFirsts(root, buckets)],
+        mark=[CrossShardDuplicates(root, tasks, output_format)],
     )
 
 

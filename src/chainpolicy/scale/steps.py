@@ -44,6 +44,7 @@ from pydantic_core import to_json
 
 from chainpolicy.corpus.ingest import build_one, jobs
 from chainpolicy.corpus.jsonl import quiet_gc
+from chainpolicy.errors import InputError
 from chainpolicy.scale.shards import (
     DIGEST_SCHEMA,
     DIGESTS,
@@ -195,15 +196,18 @@ class CrossShardFirsts(PipelineStep):
     name = "🔗 cross-shard first records"
     type = "🫂 - DEDUP"
 
-    def __init__(self, output_folder: DataFolderLike) -> None:
+    def __init__(self, output_folder: DataFolderLike, buckets: int) -> None:
         super().__init__()
         self.output_folder = get_datafolder(output_folder)
+        self.buckets = buckets
 
     def run(
         self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1
     ) -> Iterator[Document]:
         if data:
             yield from data
+        # A bucket without its task would leave its duplicates unmarked, silently.
+        _check_world("firsts", world_size, self.buckets, "buckets")
         folder = f"{DIGESTS}/{rank_name(rank)}"
         first: dict[str, str] = {}
         later: dict[str, tuple[list[str], list[str]]] = {}
@@ -259,9 +263,12 @@ class CrossShardDuplicates(PipelineStep):
     name = "🔁 cross-shard duplicates"
     type = "🫂 - DEDUP"
 
-    def __init__(self, output_folder: DataFolderLike, output_format: str = "parquet") -> None:
+    def __init__(
+        self, output_folder: DataFolderLike, tasks: int, output_format: str = "parquet"
+    ) -> None:
         super().__init__()
         self.output_folder = get_datafolder(output_folder)
+        self.tasks = tasks
         self.output_format = output_format
 
     def run(
@@ -269,6 +276,8 @@ class CrossShardDuplicates(PipelineStep):
     ) -> Iterator[Document]:
         if data:
             yield from data
+        # Task k reads stage 1's shard k: another task count would drop or misplace shards.
+        _check_world("mark", world_size, self.tasks, "tasks")
         source = f"{WORK_RECORDS}/{rank_name(rank)}.parquet"
         if not self.output_folder.isfile(source):
             return  # an empty shard: stage 1 wrote nothing
@@ -307,6 +316,14 @@ class CrossShardDuplicates(PipelineStep):
                 )
             )
         return earlier
+
+
+def _check_world(stage: str, world_size: int, expected: int, name: str) -> None:
+    if world_size != expected:
+        raise InputError(
+            f"the {stage} stage runs with {world_size} tasks; it needs {name}={expected} tasks "
+            "(scale.pipeline.Stages)"
+        )
 
 
 def _write(folder: Any, path: str, columns: dict[str, list[str]], schema: pa.Schema) -> None:
