@@ -5,8 +5,19 @@ Builds a corpus of at least --mb megabytes by repeating the five articles under 
 copied to every copy), then in the same run measures, each in a fresh child process:
   * ingest: the whole pipeline (errata, mis-decoding repair, glosses, footnotes, roles, script
     view, segmentation, duplicate marking) writing the JSONL records, as `chainpolicy sentences`;
-  * floor:  OpenCC t2s over the same raw text, file by file, nothing else.
-Prints MB/s for both, their ratio and peak RSS, at two sizes (memory should not grow with input).
+  * floor:  OpenCC t2s over the same raw text, file by file, nothing else;
+  * datatrove-1, datatrove-2: the same ingest as datatrove pipelines (chainpolicy.scale, extra
+    chainpolicy[scale]) with 1 and 2 tasks (as many workers), writing Parquet shards, as
+    `chainpolicy sentences --datatrove OUT --tasks N --workers N`; left out, with a note, when
+    datatrove is not installed.
+Prints MB/s, wall time and memory of each at two sizes (memory should not grow with input), the
+ratio ingest/floor, and the datatrove runs' speed as a fraction of the in-process ingest's.
+"cpu s" is the user and system time of the child and its workers: on a machine whose cores are
+busy with other work, it shows the cost of a run where wall time cannot show a speed-up.
+Memory: "peak RSS" is the largest peak of one process (the child's own, or of a process it
+waited for: datatrove's workers); "tree MB" is the largest sum of the PSS of the child and all
+its descendants at one moment (sampled every 0.1 s; PSS splits the pages that forked workers
+share), what the run needs from the machine.
 On a terminal, progress (corpus made, runs done) is shown on stderr.
 """
 
@@ -14,12 +25,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -73,19 +87,78 @@ def child_floor(sources: Path, out: Path) -> None:
             fh.write(converter.convert((sources / article["file"]).read_text("utf-8")))
 
 
-def measure(kind: str, sources: Path, workdir: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
+def child_datatrove(sources: Path, out: Path, tasks: int) -> None:
+    # Exactly what `chainpolicy sentences --datatrove OUT --tasks N --workers N` runs.
+    from chainpolicy.scale.pipeline import run_local
+
+    shutil.rmtree(out, ignore_errors=True)
+    run_local(sources, sources / "errata.json", out, tasks=tasks, workers=tasks)
+
+
+DATATROVE = {"datatrove-1": 1, "datatrove-2": 2}
+
+
+def _tree_pss(root: int) -> int:
+    """Bytes of memory of ``root`` and all its descendants now: the sum of their PSS (pages
+    shared between processes, as after a fork, divided among them; a sum of RSS would count
+    them once per process)."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    # the command name may hold spaces: the fields after it start past ")"
+                    parents[int(entry.name)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [c for c, p in parents.items() if p == pid and c not in tree]
+        tree.update(children)
+        frontier += children
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+                pss = next(line for line in fh if line.startswith(b"Pss:"))
+            total += int(pss.split()[1]) * 1024
+        except (OSError, IndexError, ValueError, StopIteration):
+            continue
+    return total
+
+
+def measure(kind: str, sources: Path, workdir: Path) -> tuple[float, float, float, float]:
+    """Wall seconds, peak RSS of one process, peak PSS of the process tree (MB) and CPU seconds
+    (user + system, the child's and its workers') of a child."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, __file__, "--child", kind, str(sources), str(workdir / f"{kind}.out")],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    peak_tree = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak_tree[0] = max(peak_tree[0], _tree_pss(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - start
+    sampler.join()
     if proc.returncode != 0:
-        sys.exit(f"{kind} failed:\n{proc.stderr}")
-    return wall, float(proc.stdout.strip())
+        sys.exit(f"{kind} failed:\n{stderr}")
+    own = float(stdout.strip())
+    # CPU times of waited-for children add up (unlike their peak RSS): the difference is this
+    # child's, its workers' included (each waited for by its parent).
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, own, peak_tree[0] / 2**20, cpu
 
 
 def main() -> None:
@@ -96,25 +169,43 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, sources, out = args.child
-        (child_ingest if kind == "ingest" else child_floor)(Path(sources), Path(out))
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        if kind in DATATROVE:
+            child_datatrove(Path(sources), Path(out), DATATROVE[kind])
+        else:
+            (child_ingest if kind == "ingest" else child_floor)(Path(sources), Path(out))
+        # The largest of this process and the processes it waited for (datatrove's workers).
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        waited = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(max(own, waited) / 1024)
         return
 
     from chainpolicy.cli_progress import bar, echo
 
+    kinds = ["floor", "ingest"]
+    if importlib.util.find_spec("datatrove") is None:
+        print("datatrove is not installed (pip install -e '.[scale]'): no datatrove runs")
+    else:
+        kinds += list(DATATROVE)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
-        print(f"{'size':>8} {'step':>7} {'MB/s':>8} {'wall s':>8} {'peak RSS MB':>12}")
+        print(
+            f"{'size':>8} {'step':>11} {'MB/s':>8} {'wall s':>8} {'cpu s':>7} "
+            f"{'peak RSS MB':>12} {'tree MB':>8}"
+        )
         results = {}
-        with bar("benchmark runs", 4, "runs") as runs:
+        with bar("benchmark runs", 2 * len(kinds), "runs") as runs:
             for megabytes in (args.small_mb, args.mb):
                 sources = workdir / f"sources-{megabytes:g}"
                 size = make_corpus(sources, megabytes) / 1_000_000
-                for kind in ("floor", "ingest"):
-                    wall, rss = measure(kind, sources, workdir)
+                for kind in kinds:
+                    wall, rss, tree, cpu = measure(kind, sources, workdir)
                     runs(1)
                     results[(megabytes, kind)] = (size / wall, rss)
-                    echo(f"{size:7.1f}M {kind:>7} {size / wall:8.2f} {wall:8.2f} {rss:12.1f}")
+                    echo(
+                        f"{size:7.1f}M {kind:>11} {size / wall:8.2f} {wall:8.2f} {cpu:7.2f} "
+                        f"{rss:12.1f} {tree:8.1f}"
+                    )
+                shutil.rmtree(sources)
         big_ingest, big_floor = results[(args.mb, "ingest")], results[(args.mb, "floor")]
         small_ingest = results[(args.small_mb, "ingest")]
         print(
@@ -125,6 +216,12 @@ def main() -> None:
             f"{small_ingest[1]:.1f} -> {big_ingest[1]:.1f} MB "
             f"(x{big_ingest[1] / small_ingest[1]:.2f} for x{args.mb / args.small_mb:.0f} input)"
         )
+        if "datatrove-1" in kinds:
+            one, two = (results[(args.mb, k)][0] / big_ingest[0] for k in DATATROVE)
+            print(
+                f"datatrove ingest with 1 / 2 tasks at {args.mb:g} MB: "
+                f"{one:.3f} / {two:.3f} of the in-process speed"
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

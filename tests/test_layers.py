@@ -24,6 +24,7 @@ RANKS: dict[str, int] = {
     "corpus": 3,
     "annotation_pass": 3,
     "prelabel": 4,
+    "scale": 4,  # the datatrove ingest: imports corpus; only the CLI imports it
     "labelstudio": 5,
     "validate": 5,
     "evaluation": 6,

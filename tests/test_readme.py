@@ -15,7 +15,7 @@ def _commands() -> list[str]:
 def test_readme_starts_with_build_and_test_commands() -> None:
     build, test = _commands()
     assert "chainpolicy build" in build and "python3 -m venv .venv" in build
-    assert "pytest" in test and "[labelstudio,browser,dev,baselines]" in test
+    assert "pytest" in test and "[labelstudio,browser,dev,baselines,scale]" in test
 
 
 def test_ci_runs_the_readme_test_command() -> None:

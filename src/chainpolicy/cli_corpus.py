@@ -19,6 +19,7 @@ from chainpolicy.corpus.jsonl import iter_jsonl_articles
 from chainpolicy.errors import InputError, decode_utf8
 from chainpolicy.paths import annotations_dir, sources_dir
 from chainpolicy.records import Script
+from chainpolicy.scale import FORMATS
 from chainpolicy.schema import ANNOTATED_ROLES, ROLES
 
 _sources = click.option(
@@ -71,13 +72,63 @@ def _corpus(sources: Path | None, errata: Path | None) -> Corpus:
     show_default=True,
     help="Worker processes building articles in parallel (same output).",
 )
+@click.option(
+    "--datatrove",
+    "datatrove_out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run the ingest as datatrove pipelines (extra chainpolicy[scale]) and write one shard "
+    "of records per task into OUT/records of this new folder (docs/cluster.md).",
+)
+@click.option(
+    "--tasks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --datatrove: shards, one datatrove task each [default: 1].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --datatrove: tasks run at the same time [default: 1].",
+)
+@click.option(
+    "--shard-format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help=f"With --datatrove: format of the shards [default: {FORMATS[0]}].",
+)
+@click.pass_context
 def sentences_command(
-    sources: Path | None, errata: Path | None, out: Path | None, jobs: int
+    ctx: click.Context,
+    sources: Path | None,
+    errata: Path | None,
+    out: Path | None,
+    jobs: int,
+    datatrove_out: Path | None,
+    tasks: int | None,
+    workers: int | None,
+    shard_format: str | None,
 ) -> None:
     """Write the sentence records, one JSON object per line (streamed article by article).
 
     With --jobs N, N worker processes build the articles; the output is the same, byte for byte.
+    With --datatrove OUT, datatrove builds them into shards OUT/records/NNNNN.parquet (or .jsonl)
+    that, read in file-name order, hold the same records in the same order.
     """
+    if datatrove_out is not None:
+        given = [f"--{n}" for n in ("out", "jobs") if _given(ctx, n)]
+        if given:
+            raise click.UsageError(f"--datatrove writes shards; it does not take {given[0]}")
+        _sentences_datatrove(
+            sources, errata, datatrove_out, tasks or 1, workers or 1, shard_format or FORMATS[0]
+        )
+        return
+    given = [
+        f"--{n.replace('_', '-')}" for n in ("tasks", "workers", "shard_format") if _given(ctx, n)
+    ]
+    if given:
+        raise click.UsageError(f"{given[0]} needs --datatrove OUT_DIR")
     warn_unlisted(sources)
     articles = iter_jsonl_articles(
         sources or sources_dir(), errata or annotations_dir() / ERRATA_FILE, jobs_=jobs
@@ -93,6 +144,35 @@ def sentences_command(
             fh.writelines(lines)
             count += len(lines)
     click.echo(f"wrote {count} records to {out}", err=True)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+
+
+def _sentences_datatrove(
+    sources: Path | None, errata: Path | None, out: Path, tasks: int, workers: int, fmt: str
+) -> None:
+    from chainpolicy import scale
+
+    scale.require()
+    from chainpolicy.scale import pipeline, shards
+
+    warn_unlisted(sources)
+    pipeline.run_local(
+        sources or sources_dir(),
+        errata or annotations_dir() / ERRATA_FILE,
+        out,
+        tasks=tasks,
+        workers=workers,
+        output_format=fmt,
+    )
+    files = shards.record_files(out)
+    click.echo(
+        f"wrote {shards.count_records(out)} records in {len(files)} shard(s) to "
+        f"{out / shards.RECORDS} (datatrove logs: {out / shards.LOGS})",
+        err=True,
+    )
 
 
 @click.command("repairs")

@@ -33,3 +33,8 @@ def fuzz() -> ModuleType:
 @pytest.fixture(scope="session")
 def kill() -> ModuleType:
     return load_script("kill_build")
+
+
+@pytest.fixture(scope="session")
+def bench_ingest() -> ModuleType:
+    return load_script("bench_ingest")
