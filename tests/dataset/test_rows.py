@@ -10,10 +10,10 @@ import pyarrow as pa
 import pytest
 
 from chainpolicy.contract.figures import normalise
+from chainpolicy.corpus.arrow_schema import record_schema
 from chainpolicy.corpus.scriptview import to_hans
 from chainpolicy.dataset.features import tag_names
 from chainpolicy.dataset.rows import char_bio_table, project, span_column
-from chainpolicy.dataset.source import record_schema
 from chainpolicy.dataset.writer import TextColumn
 from chainpolicy.records import SentenceRecord, Span
 from chainpolicy.schema import (

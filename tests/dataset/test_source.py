@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from chainpolicy.corpus.arrow_schema import record_schema
 from chainpolicy.dataset.source import (
     BLOCK_ROWS,
     ArticleInfo,
     CorpusSource,
     JsonlSource,
-    record_schema,
 )
 from chainpolicy.errors import InputError
 from chainpolicy.records import SentenceRecord

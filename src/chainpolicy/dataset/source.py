@@ -13,8 +13,6 @@ its records' texts joined with their separators, which is exactly the cleaned ar
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 from pydantic import ValidationError
 
+from chainpolicy.corpus.arrow_schema import record_schema
 from chainpolicy.errors import InputError, describe_validation, utf8_lines
 from chainpolicy.records import ArticleRecord, SentenceRecord
 
@@ -63,28 +62,6 @@ class ArticleInfo:
 
 
 _Record = TypeVar("_Record", SentenceRecord, ArticleRecord)
-
-
-def _arrow_type(annotation: object) -> tuple[pa.DataType, bool]:
-    """(Arrow type, nullable) of a ``SentenceRecord`` field annotation."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
-        (inner,) = (a for a in args if a is not type(None))
-        return _arrow_type(inner)[0], True
-    if annotation is str or typing.get_origin(annotation) is typing.Literal:
-        return pa.string(), False
-    if annotation is int:
-        return pa.int64(), False
-    raise TypeError(f"no Arrow type for the SentenceRecord field type {annotation!r}")
-
-
-def record_schema() -> pa.Schema:
-    """The Arrow schema of ``SentenceRecord`` (its fields in order), derived from the model."""
-    fields = []
-    for name, info in SentenceRecord.model_fields.items():
-        type_, nullable = _arrow_type(info.annotation)
-        fields.append(pa.field(name, type_, nullable=nullable))
-    return pa.schema(fields)
 
 
 BLOCK_ROWS: Final = 4096  # records per block handed on (fewer at the end of the records)

@@ -22,17 +22,16 @@ block is empty writes no file.
 from __future__ import annotations
 
 import json
-import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic_core import to_json
 
+from chainpolicy.corpus.arrow_schema import record_schema
 from chainpolicy.errors import InputError
-from chainpolicy.records import SentenceRecord
 from chainpolicy.scale import FORMATS
 
 RECORDS = "records"
@@ -63,34 +62,7 @@ def bucket_of(text_sha1: str, buckets: int) -> int:
     return int(text_sha1[:8], 16) % buckets
 
 
-def _arrow_type(name: str, annotation: object) -> tuple[pa.DataType, bool]:
-    """Arrow type and nullability of one SentenceRecord field, from its annotation."""
-    nullable = False
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        nullable = len(args) < len(get_args(annotation))
-        annotation = args[0] if len(args) == 1 else annotation
-    if get_origin(annotation) is Literal and all(isinstance(a, str) for a in get_args(annotation)):
-        annotation = str
-    if annotation is str:
-        return pa.string(), nullable
-    if annotation is int:
-        return pa.int64(), nullable
-    raise TypeError(f"SentenceRecord.{name}: no Arrow type for {annotation!r}")
-
-
-def record_schema() -> pa.Schema:
-    """The Arrow schema of a record shard: SentenceRecord's fields, in its order, typed from
-    its annotations (an explicit schema, so an all-null column of a shard keeps its type)."""
-    return pa.schema(
-        [
-            pa.field(name, *_arrow_type(name, field.annotation))
-            for name, field in SentenceRecord.model_fields.items()
-        ]
-    )
-
-
-RECORD_SCHEMA = record_schema()
+RECORD_SCHEMA = record_schema()  # chainpolicy.corpus.arrow_schema
 DIGEST_SCHEMA = pa.schema([pa.field("text_sha1", pa.string(), False), pa.field("id", pa.string())])
 DUPLICATE_SCHEMA = pa.schema(
     [pa.field("text_sha1", pa.string(), False), pa.field("duplicate_of", pa.string(), False)]
