@@ -436,3 +436,23 @@ def test_publish_turns_a_refusal_of_the_hub_into_one_line_without_the_token(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: upload to org/name failed: ")
     assert "401" in done.stderr and done.stderr.count("\n") == 1 and "hf_zzz" not in done.stderr
+
+
+def test_build_and_splits_read_a_shard_folder_of_sentences(tmp_path: Path) -> None:
+    # The folder `chainpolicy sentences --datatrove OUT` writes: OUT/records/*.jsonl here.
+    records = load_sentences()
+    (tmp_path / "shards" / "records").mkdir(parents=True)
+    (tmp_path / "shards" / "records" / "00000.jsonl").write_text(
+        "".join(r.model_dump_json() + "\n" for r in records), "utf-8"
+    )
+    shards, out = tmp_path / "shards", tmp_path / "ds"
+    done = run("build", "--no-exports", "--sentences", str(shards), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"{len(records)} sentences" in done.stdout
+    assert run("splits", "--sentences", str(shards)).returncode == 0
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("", "utf-8")
+    refused = run(
+        "build", "--sentences", str(shards), "--articles", str(articles), "--out", str(out)
+    )
+    assert refused.returncode == 2 and "not a shard folder" in refused.stderr

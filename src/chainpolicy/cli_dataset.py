@@ -32,9 +32,10 @@ _no_exports = click.option(
 )
 _sentences = click.option(
     "--sentences",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     default=None,
-    help="Sentence records as JSONL (`chainpolicy sentences`) instead of the committed corpus.",
+    help="Sentence records instead of the committed corpus: a JSONL file (`chainpolicy "
+    "sentences`), or the folder of `chainpolicy sentences --datatrove OUT` (its shards).",
 )
 _articles = click.option(
     "--articles",
@@ -61,15 +62,17 @@ def _inputs(
     no_exports: bool = False,
 ) -> BuildInputs:
     from chainpolicy.dataset.build import BuildInputs, find_exports
-    from chainpolicy.dataset.source import CorpusSource, JsonlSource
+    from chainpolicy.dataset.source import open_source
 
     if articles is not None and sentences is None:
         raise InputError("--articles needs --sentences")
+    if articles is not None and sentences is not None and sentences.is_dir():
+        raise InputError("--articles goes with a JSONL file of sentences, not a shard folder")
     if no_exports and exports is not None:
         raise InputError("--no-exports and --exports exclude each other")
     if sentences is None:
         warn_unlisted()
-    source = JsonlSource(sentences, articles) if sentences else CorpusSource()
+    source = open_source(sentences, articles)
     return BuildInputs(
         source=source,
         exports=[] if no_exports else find_exports(exports or annotations_dir() / "exports"),
@@ -191,7 +194,7 @@ def splits_command(
     documented rule (`--write`); only `--assign ID SPLIT --reason TEXT` moves an article. Both
     append to the split log beside the file (annotations/splits_log.jsonl).
     """
-    from chainpolicy.dataset.source import CorpusSource, JsonlSource
+    from chainpolicy.dataset.source import open_source
     from chainpolicy.validate.index import SentenceIndex
 
     if write and assign:
@@ -200,7 +203,7 @@ def splits_command(
         raise InputError("--reason goes with --assign")
     if sentences is None:
         warn_unlisted()
-    source = JsonlSource(sentences) if sentences else CorpusSource()
+    source = open_source(sentences)
     index = SentenceIndex.build(source.sentences(), source.description)
     sizes = index.article_sizes()
     path = splits_file or annotations_dir() / split_rule.SPLITS_FILE

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from chainpolicy.corpus.arrow_schema import record_schema
+from chainpolicy.dataset.build import BuildInputs, build, find_exports
 from chainpolicy.dataset.source import (
     BLOCK_ROWS,
     ArticleInfo,
     CorpusSource,
     JsonlSource,
+    ShardSource,
+    open_source,
 )
 from chainpolicy.errors import InputError
+from chainpolicy.paths import annotations_dir, repo_root
 from chainpolicy.records import SentenceRecord
 
 
@@ -69,3 +75,59 @@ def test_a_jsonl_file_changed_after_the_first_pass_is_an_input_error(
     path.write_text(path.read_text("utf-8") + '{"id": 1}\n', "utf-8")
     with pytest.raises(InputError, match="changed during the build"):
         list(source.sentence_blocks())
+
+
+def _shards(folder: Path, records: list[SentenceRecord], fmt: str) -> Path:
+    """The layout of `chainpolicy sentences --datatrove`: article-contiguous shards in order."""
+    (folder / "records").mkdir(parents=True)
+    articles = list(dict.fromkeys(r.article_id for r in records))
+    half = set(articles[: len(articles) // 2])
+    parts = [
+        [r for r in records if r.article_id in half],
+        [r for r in records if r.article_id not in half],
+    ]
+    for number, part in enumerate(parts):
+        path = folder / "records" / f"{number:05d}.{fmt}"
+        if fmt == "jsonl":
+            path.write_text("".join(r.model_dump_json() + "\n" for r in part), "utf-8")
+        else:
+            rows = [r.model_dump() for r in part]
+            pq.write_table(pa.Table.from_pylist(rows, schema=record_schema()), path)
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_a_build_from_shards_writes_the_rows_a_build_from_one_jsonl_file_writes(
+    tmp_path: Path, corpus_source: CorpusSource, fmt: str
+) -> None:
+    records = list(corpus_source.sentences())
+    exports = find_exports(annotations_dir() / "exports")
+    built = {}
+    for name, source in (
+        ("jsonl", JsonlSource(_jsonl(tmp_path, records))),
+        ("shards", open_source(_shards(tmp_path / "out", records, fmt))),
+    ):
+        inputs = BuildInputs(
+            source=source,
+            exports=exports,
+            splits_file=annotations_dir() / "splits.json",
+            card_template=repo_root() / "dataset_card.md",
+        )
+        out = build(inputs, tmp_path / f"{name}-ds", tmp_path / f"{name}-report").out
+        assert out is not None
+        built[name] = {
+            p.relative_to(out): p.read_bytes() for p in sorted((out / "data").rglob("*.parquet"))
+        }
+        built[name][Path("NOTICE")] = (out / "NOTICE").read_bytes()
+    assert isinstance(open_source(tmp_path / "out"), ShardSource)
+    assert built["shards"] == built["jsonl"] and len(built["jsonl"]) > 10
+
+
+def test_a_bad_record_in_a_parquet_shard_names_the_file_and_record(
+    tmp_path: Path, corpus_source: CorpusSource
+) -> None:
+    records = list(corpus_source.sentences())
+    records[3] = records[3].model_copy(update={"start": -1})
+    folder = _shards(tmp_path / "out", records, "parquet")
+    with pytest.raises(InputError, match=r"00000\.parquet: record #4: not a SentenceRecord: start"):
+        list(open_source(folder).sentences())

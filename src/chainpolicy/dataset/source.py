@@ -21,11 +21,13 @@ from typing import Any, Final, Protocol, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from chainpolicy.corpus.arrow_schema import record_schema
 from chainpolicy.errors import InputError, describe_validation, utf8_lines
 from chainpolicy.records import ArticleRecord, SentenceRecord
+from chainpolicy.scale.shards import iter_shard, record_files
 
 
 @dataclass(frozen=True)
@@ -149,30 +151,7 @@ class JsonlSource:
         if not self._validated:
             for _ in self._first_pass():
                 pass
-        size = max(_READ_BYTES, 2 * self._longest + 2)  # a line must fit in one piece
-        try:
-            reader = pa_json.open_json(
-                self._sentences,
-                read_options=pa_json.ReadOptions(use_threads=False, block_size=size),
-                parse_options=pa_json.ParseOptions(
-                    explicit_schema=record_schema(), unexpected_field_behavior="error"
-                ),
-            )
-            held: list[pa.RecordBatch] = []
-            rows = 0
-            for piece in reader:
-                held.append(piece)
-                rows += piece.num_rows
-                if rows >= BLOCK_ROWS:
-                    yield pa.concat_batches(held)
-                    held, rows = [], 0
-            if rows:
-                yield pa.concat_batches(held)
-        except (pa.ArrowInvalid, OSError) as exc:
-            # The file was validated at the start of the build: it changed since.
-            raise InputError(
-                f"{self.description}: the records changed during the build ({exc})"
-            ) from None
+        yield from _jsonl_blocks(self._sentences, self._longest, self.description)
 
     def articles(self) -> Iterator[ArticleInfo]:
         if self._articles is not None:
@@ -190,6 +169,111 @@ class JsonlSource:
     @property
     def has_article_records(self) -> bool:
         return self._articles is not None
+
+
+class ShardSource:
+    """Sentence records from the shards of ``chainpolicy sentences --datatrove OUT`` (Parquet or
+    JSONL files in ``OUT/records/``, read in shard order, which is corpus order): the records of
+    a corpus too big for one file, built without converting them first.
+
+    Like a JSONL source, the first pass validates every record with ``SentenceRecord`` and the
+    later passes read Arrow blocks; the articles are rebuilt from the sentences.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._files = record_files(folder)
+        self.description = f"sentence records from the shards in {folder}"
+        self._validated = False
+        self._longest = 0
+
+    def sentences(self) -> Iterator[SentenceRecord]:
+        if self._validated:
+            return (
+                SentenceRecord.model_construct(None, **row)
+                for block in self.sentence_blocks()
+                for row in block.to_pylist()
+            )
+        return self._first_pass()
+
+    def _first_pass(self) -> Iterator[SentenceRecord]:
+        for path in self._files:
+            if path.suffix == ".jsonl":
+                for record, size in _read_jsonl(path, SentenceRecord):
+                    self._longest = max(self._longest, size)
+                    yield record
+                continue
+            for number, row in enumerate(iter_shard(path), 1):
+                try:
+                    yield SentenceRecord.model_validate(row)
+                except ValidationError as exc:
+                    raise InputError(
+                        f"{path}: record #{number}: not a SentenceRecord: "
+                        f"{describe_validation(exc)}"
+                    ) from None
+        self._validated = True
+
+    def sentence_blocks(self) -> Iterator[pa.RecordBatch]:
+        if not self._validated:
+            for _ in self._first_pass():
+                pass
+        schema = record_schema()
+        for path in self._files:
+            if path.suffix == ".jsonl":
+                yield from _jsonl_blocks(path, self._longest, self.description)
+                continue
+            try:
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=BLOCK_ROWS):
+                    yield batch.select(schema.names).cast(schema)
+            except (pa.ArrowException, OSError, KeyError) as exc:
+                raise InputError(
+                    f"{self.description}: the records changed during the build ({exc})"
+                ) from None
+
+    def articles(self) -> Iterator[ArticleInfo]:
+        assembler = ArticleAssembler()
+        for block in self.sentence_blocks():
+            yield from assembler.add(block)
+        yield from assembler.finish()
+
+    @property
+    def has_article_records(self) -> bool:
+        return False
+
+
+def open_source(sentences: Path | None, articles: Path | None = None) -> RecordSource:
+    """The committed corpus (no path), a JSONL file of records (with its articles, if given),
+    or the shard folder of a datatrove ingest."""
+    if sentences is None:
+        return CorpusSource()
+    if sentences.is_dir():
+        return ShardSource(sentences)
+    return JsonlSource(sentences, articles)
+
+
+def _jsonl_blocks(path: Path, longest: int, description: str) -> Iterator[pa.RecordBatch]:
+    """A validated JSONL file of records as blocks of ``BLOCK_ROWS`` records."""
+    size = max(_READ_BYTES, 2 * longest + 2)  # a line must fit in one piece
+    try:
+        reader = pa_json.open_json(
+            path,
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=size),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=record_schema(), unexpected_field_behavior="error"
+            ),
+        )
+        held: list[pa.RecordBatch] = []
+        rows = 0
+        for piece in reader:
+            held.append(piece)
+            rows += piece.num_rows
+            if rows >= BLOCK_ROWS:
+                yield pa.concat_batches(held)
+                held, rows = [], 0
+        if rows:
+            yield pa.concat_batches(held)
+    except (pa.ArrowInvalid, OSError) as exc:
+        # The file was validated at the start of the build: it changed since.
+        raise InputError(f"{description}: the records changed during the build ({exc})") from None
 
 
 def _read_jsonl(path: Path, model: type[_Record]) -> Iterator[tuple[_Record, int]]:
