@@ -12,7 +12,12 @@ import sqlite3
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
 
 from chainpolicy.contract.regions import Region
 from chainpolicy.records import Span
@@ -29,6 +34,15 @@ def pack(regions: Sequence[Region]) -> bytes:
         span = region.span
         values.extend((*span.key, region.n_results))
     return values.tobytes()
+
+
+def pack_rows(rows: npt.NDArray[np.intc], bounds: npt.NDArray[np.int64]) -> list[bytes]:
+    """``pack`` for regions already in the codec's columns (``contract.batchcheck`` rows):
+    the blob of group g is rows ``bounds[g]:bounds[g + 1]``."""
+    data = np.ascontiguousarray(rows, dtype=np.intc).tobytes()
+    size = _FIELDS * np.dtype(np.intc).itemsize
+    ends = (bounds * size).tolist()
+    return [data[a:b] for a, b in pairwise(ends)]
 
 
 def unpack(blob: bytes) -> list[Region]:
@@ -93,6 +107,9 @@ CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentenc
                       spans BLOB, complete INTEGER);
 """
 _BATCH = 4096
+# A row of ``ann``: sentence, annotation_id, annotator, ground_truth, recency, task_id, export,
+# spans (packed), complete.
+AnnRow: TypeAlias = tuple[int, int, int | None, bool, int, int, int, bytes, bool]
 
 
 def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
@@ -127,6 +144,14 @@ class AnnotationStore:
         if len(self._rows) >= _BATCH:
             self._flush()
 
+    def add_packed(self, row: AnnRow) -> None:
+        """``add`` for an annotation already in table columns (spans packed), in the same
+        sequence as ``add``: rows keep the order they were added in."""
+        self._rows.append(row)
+        self.count += 1
+        if len(self._rows) >= _BATCH:
+            self._flush()
+
     def add_pending(self, p: PendingAnnotation) -> None:
         a = p.annotation
         self._db.execute(
@@ -150,6 +175,14 @@ class AnnotationStore:
         regions: Sequence[Region],
     ) -> None:
         self._preds.append((sentence, model_version, export, prediction_id, pack(regions)))
+        if len(self._preds) >= _BATCH:
+            self._flush()
+
+    def add_prediction_packed(
+        self, sentence: int, model_version: str, export: int, prediction_id: int, spans: bytes
+    ) -> None:
+        """``add_prediction`` with its regions already packed."""
+        self._preds.append((sentence, model_version, export, prediction_id, spans))
         if len(self._preds) >= _BATCH:
             self._flush()
 
