@@ -33,6 +33,7 @@ from chainpolicy.validate.reanchor import reanchor
 from chainpolicy.validate.report import ExportSummary, QuarantineEntry, escape_surrogates
 from chainpolicy.validate.store import (
     AnnotationStore,
+    AnnRow,
     PendingAnnotation,
     StoredAnnotation,
     pack_rows,
@@ -143,12 +144,9 @@ class Collector:
             if self.progress is not None:
                 self.progress(read)
 
-    def _current(self, ref: TaskRef) -> int | None:
-        """The sentence of a task whose text is still the sentence's text, if any."""
-        if ref.sentence_id is None or ref.text is None:
-            return None
-        idx = self.index.ids.get(ref.sentence_id)
-        if idx is None or text_digest(ref.text) != self.index.digest(idx):
+    def _current(self, idx: int | None, ref: TaskRef) -> int | None:
+        """The sentence ``idx`` if the task's text is still its text, else None."""
+        if idx is None or ref.text is None or text_digest(ref.text) != self.index.digest(idx):
             return None
         return idx
 
@@ -163,7 +161,7 @@ class Collector:
             ledger.settle("excluded_draft", len(draft.result))
         ref = task_ref(task.data)
         idx = self.index.ids.get(ref.sentence_id) if ref.sentence_id is not None else None
-        current = self._current(ref)
+        current = self._current(idx, ref)
         for number, prediction in enumerate(task.predictions):
             summary.predictions += 1
             if not isinstance(prediction, int):  # sync exports give prediction ids only
@@ -219,11 +217,15 @@ class Collector:
 
     def _batch(self, summary: ExportSummary, export_no: int, batch: FastBatch) -> None:
         """The exact path's ``_task`` for a batch of validated dicts, in the same order, with
-        the clean annotations (and predictions) of current texts checked column-wise."""
+        the annotations (and predictions) of current texts checked column-wise first: a clean
+        one is stored as checked, any other goes through the exact path's code."""
         index, ledger, store = self.index, self.ledger, self.store
         tasks = batch.tasks
         refs = [task_ref(task["data"]) for task in tasks]
-        current = [self._current(ref) for ref in refs]
+        known = [
+            index.ids.get(ref.sentence_id) if ref.sentence_id is not None else None for ref in refs
+        ]
+        current = [self._current(idx, ref) for idx, ref in zip(known, refs, strict=True)]
         # Phase 1: the results check_annotation would see on a current text, as groups.
         texts: list[str] = []
         text_of: list[int] = []
@@ -245,10 +247,12 @@ class Collector:
         checked = check_batch(texts, text_of, groups)  # type: ignore[arg-type]
         clean = checked.clean.tolist()
         spans = pack_rows(checked.rows, checked.bounds)
-        # Phase 2: _task, task by task; a clean group is stored as checked.
-        group = 0
-        summary.tasks += len(tasks)
-        for offset, (task, ref, idx) in enumerate(zip(tasks, refs, current, strict=True)):
+        # Phase 2: _task, task by task. The counters the clean annotations touch are summed
+        # here and added once (they are pydantic models, slow to update one by one).
+        rows: list[AnnRow] = []
+        group = results_read = annotations = submitted = empty = 0
+        for offset, task in enumerate(tasks):
+            ref, idx = refs[offset], current[offset]
             for draft in task["drafts"]:
                 summary.drafts += 1
                 if isinstance(draft, int):
@@ -274,13 +278,11 @@ class Collector:
                     regions = check_annotation(results, ref.text).regions
                     store.add_prediction(idx, version, export_no, pid, regions)
                 group += 1
-            known = index.ids.get(ref.sentence_id) if ref.sentence_id is not None else None
             article = index.article_numbers.get(ref.article_id or "")
             for ann in task["annotations"]:
                 results = ann["result"]
-                summary.annotations += 1
-                summary.results += len(results)
-                ledger.read(len(results))
+                annotations += 1
+                results_read += len(results)
                 if ann["was_cancelled"]:
                     summary.cancelled_annotations += 1
                     ledger.annotations.cancelled += 1
@@ -289,13 +291,25 @@ class Collector:
                 if idx is not None and index.annotatable[idx]:
                     group += 1
                     if clean[group - 1]:  # the exact path would store it, complete, as is
-                        if not results:
-                            ledger.annotations.empty += 1
-                        ledger.annotations.submitted += 1
+                        empty += not results
+                        submitted += 1
                         recency = timestamp_micros(ann["updated_at"] or ann["created_at"])
-                        row = (idx, ann["id"], _annotator(ann), ann["ground_truth"], recency)
-                        store.add_packed((*row, task["id"], export_no, spans[group - 1], True))
+                        rows.append(
+                            (
+                                idx,
+                                ann["id"],
+                                _annotator(ann),
+                                ann["ground_truth"],
+                                recency,
+                                task["id"],
+                                export_no,
+                                spans[group - 1],
+                                True,
+                            )
+                        )
                         continue
+                store.add_packed_many(rows)  # keep the rows in the exact path's order
+                rows.clear()
                 where = Where(
                     summary.file,
                     batch.first_index + offset,
@@ -304,7 +318,14 @@ class Collector:
                     _annotator(ann),
                     ref.sentence_id,
                 )
-                self._route(where, export_no, known, article, ref, _from_dict(ann))
+                self._route(where, export_no, known[offset], article, ref, _from_dict(ann))
+        store.add_packed_many(rows)
+        summary.tasks += len(tasks)
+        summary.annotations += annotations
+        summary.results += results_read
+        ledger.read(results_read)
+        ledger.annotations.submitted += submitted
+        ledger.annotations.empty += empty
 
     def _annotation(
         self,

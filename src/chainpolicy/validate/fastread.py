@@ -167,11 +167,12 @@ def _skip_ws(data: bytes, at: int) -> int:
     return at
 
 
-def read_export(path: Path, chunk: int = _CHUNK) -> Iterator[Piece]:
+def read_export(path: Path, chunk: int | None = None) -> Iterator[Piece]:
     """The tasks of one export in file order, as batches (and single exact tasks where the
-    exact path read them). Raises what ``iter_tasks`` raises, at the same task."""
+    exact path read them). Raises what ``iter_tasks`` raises, at the same task. ``chunk``:
+    bytes per chunk (tests make it small to cut everywhere)."""
     with open(path, "rb") as fh:
-        yield from _Reader(path, fh, chunk).pieces()
+        yield from _Reader(path, fh, chunk or _CHUNK).pieces()
 
 
 class _Reader:

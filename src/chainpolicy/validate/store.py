@@ -144,11 +144,11 @@ class AnnotationStore:
         if len(self._rows) >= _BATCH:
             self._flush()
 
-    def add_packed(self, row: AnnRow) -> None:
-        """``add`` for an annotation already in table columns (spans packed), in the same
+    def add_packed_many(self, rows: Sequence[AnnRow]) -> None:
+        """``add`` for annotations already in table columns (spans packed), in the same
         sequence as ``add``: rows keep the order they were added in."""
-        self._rows.append(row)
-        self.count += 1
+        self._rows.extend(rows)
+        self.count += len(rows)
         if len(self._rows) >= _BATCH:
             self._flush()
 
