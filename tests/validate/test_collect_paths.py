@@ -1,6 +1,7 @@
 """The fast path of pass 1 against the exact path, on the same inputs: everything pass 1
 produces must be identical (store rows, predictions and pending annotations as the readers
-give them, the ledger's counters, export summaries, quarantine lines in order, the error).
+give them, the ledger's counters, export summaries, quarantine lines in order), or, for an
+export the build refuses, the error message (task number and byte).
 
 Inputs: the committed export and the captured fixture, the benchmark's synthetic export, an
 export with every quarantine reason, hypothesis-mutated exports (results, annotations, tasks,
@@ -49,12 +50,9 @@ def snapshot(
     records: Sequence[SentenceRecord],
     *,
     fast: bool,
-    chunk: int | None = None,
-    monkeypatch: pytest.MonkeyPatch | None = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Everything pass 1 leaves behind, as plain data."""
-    if monkeypatch is not None and chunk is not None:
-        monkeypatch.setattr(fastread, "_CHUNK", chunk)
     index = SentenceIndex.build(records, "records")
     db = tmp / f"store-{int(fast)}.sqlite"
     if db.exists():
@@ -64,7 +62,7 @@ def snapshot(
     ledger = Ledger(out)
     error = None
     try:
-        collect(index, store, ledger, list(exports), records, fast=fast)
+        collect(index, store, ledger, list(exports), records, fast=fast, jobs=jobs)
     except InputError as exc:
         error = str(exc)
     try:
@@ -76,8 +74,6 @@ def snapshot(
         }
     finally:
         store.close()
-    if monkeypatch is not None and chunk is not None:
-        monkeypatch.undo()
     return {
         **state,
         "quarantine": out.getvalue().splitlines(),
@@ -95,12 +91,18 @@ def assert_same(
     exports: Sequence[Path],
     records: Sequence[SentenceRecord],
     chunk: int | None = None,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         if chunk is not None:
             mp.setattr(fastread, "_CHUNK", chunk)
-        fast = snapshot(tmp, exports, records, fast=True)
+        fast = snapshot(tmp, exports, records, fast=True, jobs=jobs)
     exact = snapshot(tmp, exports, records, fast=False)
+    if exact["error"] is not None:
+        # A build that fails keeps nothing (and how far the exact reader got before it found
+        # the error depends on its own read size): the error itself must be the same.
+        assert fast["error"] == exact["error"]
+        return exact
     for key in exact:
         assert fast[key] == exact[key], key
     return exact
@@ -459,7 +461,9 @@ def test_mutated_exports(tmp_path: Path, corpus: list[SentenceRecord], data: st.
         return
     path = tmp_path / "mutated.json"
     path.write_bytes(raw)
-    assert_same(tmp_path, [path], corpus, _pick(data, [None, 40, 300, 1500, 6000]))
+    chunk = _pick(data, [None, 40, 300, 1500, 6000])
+    jobs = _pick(data, [1, 1, 2, 3]) if chunk is not None and chunk <= 1500 else 1
+    assert_same(tmp_path, [path], corpus, chunk, jobs)
 
 
 # ---- byte-level damage: errors name the same task and byte
@@ -520,3 +524,86 @@ def test_the_fast_schema_mirrors_the_models() -> None:
     for model, fast in pairs:
         assert set(model.model_fields) == set(fast.__annotations__), model.__name__
     assert LABELS_BY_NAME  # (the schema the checks read is loaded)
+
+
+# ---- several processes
+
+
+def _long_export(tmp: Path, corpus: Sequence[SentenceRecord]) -> Path:
+    tasks = []
+    for copy_number in range(12):
+        for t in base_tasks(corpus):
+            t = copy.deepcopy(t)
+            t["id"] += 1000 * copy_number
+            tasks.append(t)
+    tasks += _every_reason(corpus)  # quarantine lines in the last range
+    path = tmp / "long.json"
+    write_export(path, tasks)
+    return path
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        None,
+        "invalid utf-8 early",
+        "invalid utf-8 late",
+        "wrong shape late",
+        "malformed result late",
+        "truncated",
+    ],
+)
+def test_several_processes_give_one_process_results(
+    tmp_path: Path, corpus: list[SentenceRecord], jobs: int, damage: str | None
+) -> None:
+    path = _long_export(tmp_path, corpus)
+    raw = path.read_bytes()
+    if damage == "invalid utf-8 early":
+        raw = raw[: len(raw) // 5] + b"\xff" + raw[len(raw) // 5 :]
+    elif damage == "invalid utf-8 late":
+        raw = raw[: len(raw) * 4 // 5] + b"\xff" + raw[len(raw) * 4 // 5 :]
+    elif damage == "wrong shape late":
+        at = raw.index(b'"was_cancelled": false', len(raw) * 4 // 5)
+        raw = raw[:at] + b'"was_cancelled": "no"' + raw[at + len(b'"was_cancelled": false') :]
+    elif damage == "malformed result late":
+        at = raw.index(b'"from_name": "label"', len(raw) * 3 // 4)
+        raw = raw[:at] + b'"from_name": 7' + raw[at + len(b'"from_name": "label"') :]
+    elif damage == "truncated":
+        raw = raw[: len(raw) * 2 // 3]
+    path.write_bytes(raw)
+    exact = assert_same(tmp_path, [path], corpus, chunk=2000, jobs=jobs)
+    assert (exact["error"] is None) == (damage in (None, "malformed result late"))
+
+
+@pytest.mark.parametrize(("jobs", "bad"), [(2, 1), (3, 1), (3, 2)])
+@pytest.mark.parametrize("shift", [-7, -1, 1, 40])
+def test_a_wrong_cut_is_noticed_and_read_by_one_process(
+    tmp_path: Path,
+    corpus: list[SentenceRecord],
+    monkeypatch: pytest.MonkeyPatch,
+    jobs: int,
+    bad: int,
+    shift: int,
+) -> None:
+    """Cuts that are no task boundary (inside a task or a string): the range before one cannot
+    end there, and the export is read on by this process from where that is known."""
+    from chainpolicy.validate import parallel
+
+    path = _long_export(tmp_path, corpus)
+    real = fastread.split_export
+
+    def wrong(path: Path, parts: int, chunk: int | None = None) -> Any:
+        ranges = real(path, parts, chunk)
+        assert ranges is not None and len(ranges) == jobs  # the cut before ``bad`` is off
+        moved = fastread.Range(
+            ranges[bad].start + shift, ranges[bad].after + shift, ranges[bad].end, b"\\{"
+        )
+        before = ranges[bad - 1]
+        ranges[bad - 1] = fastread.Range(before.start, before.after, moved.after, before.boundary)
+        ranges[bad] = moved
+        return ranges
+
+    monkeypatch.setattr(parallel, "split_export", wrong)
+    exact = assert_same(tmp_path, [path], corpus, chunk=2000, jobs=jobs)
+    assert exact["error"] is None

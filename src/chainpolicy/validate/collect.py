@@ -26,7 +26,7 @@ from chainpolicy.contract.regions import check_annotation
 from chainpolicy.contract.taskdata import TaskRef, task_ref
 from chainpolicy.records import SentenceRecord
 from chainpolicy.validate.export import LSAnnotation, LSTask, iter_tasks, timestamp_micros
-from chainpolicy.validate.fastread import FastAnnotation, FastBatch, read_export
+from chainpolicy.validate.fastread import FastAnnotation, FastBatch, Piece, read_export
 from chainpolicy.validate.index import SentenceIndex, text_digest
 from chainpolicy.validate.ledger import Ledger
 from chainpolicy.validate.reanchor import reanchor
@@ -49,15 +49,22 @@ def collect(
     *,
     progress: Callable[[int], None] | None = None,
     fast: bool = True,
+    jobs: int = 1,
 ) -> None:
     """Pass 1 over every export, then re-anchoring against the current ``sentences``.
 
     ``progress`` (a progress bar's update) is called with the number of tasks read, after each
     task or batch. ``fast=False`` runs the exact path only (the reference the tests compare
-    the fast path with).
+    the fast path with). ``jobs`` > 1 reads each big export in that many processes
+    (``validate.parallel``), with the same results.
     """
     collector = Collector(index, store, ledger, progress, fast)
     for number, path in enumerate(exports):
+        if jobs > 1 and fast:
+            from chainpolicy.validate.parallel import read_in_parallel  # (it imports this)
+
+            if read_in_parallel(collector, path, number, jobs):
+                continue
         collector.read(path, number)
     reanchor(store, ledger, index, sentences)
 
@@ -132,7 +139,11 @@ class Collector:
                 if self.progress is not None:
                     self.progress(1)
             return
-        for piece in read_export(path):
+        self.read_pieces(summary, export_no, read_export(path))
+
+    def read_pieces(self, summary: ExportSummary, export_no: int, pieces: Iterable[Piece]) -> None:
+        """Pass 1 over tasks as the chunked reader gives them (an export, or a range of one)."""
+        for piece in pieces:
             if isinstance(piece, FastBatch):
                 self._batch(summary, export_no, piece)
                 read = len(piece.tasks)

@@ -146,10 +146,15 @@ class _Buffer:
         self.text = self.text[self.pos :] + fresh
         self.pos = 0
 
-    def passed(self, byte: int) -> bool:
+    def passed(self, byte: int, exact: bool = False) -> bool:
         """Whether the next unread character is at or after ``byte`` of the file: cheap, from
-        a lower bound (each character is at least one byte), so it may answer late."""
-        return self._bytes_before + self.pos >= byte
+        a lower bound (each character is one to four bytes), so it may answer late unless
+        ``exact`` (then the offset is computed where the bounds do not decide)."""
+        if self._bytes_before + self.pos >= byte:
+            return True
+        if not exact or self._bytes_before + 4 * self.pos < byte:
+            return False
+        return self.byte_offset(self.pos) >= byte
 
     def byte_offset(self, char_pos: int) -> int:
         return self._bytes_before + len(self.text[:char_pos].encode("utf-8"))
@@ -197,11 +202,15 @@ def iter_tasks(path: Path) -> Iterator[LSTask]:
         yield from (_task(path, index, item) for index, item in enumerate(items))
 
 
-def _iter_items(path: Path, buf: _Buffer, index: int = 0) -> Iterator[object]:
-    """The top-level items from where ``buf`` starts: the start of the file (``index`` 0), or
-    just after item ``index - 1`` (where the chunked reader hands a piece over to this one)."""
+def _iter_items(
+    path: Path, buf: _Buffer, index: int = 0, after_item: bool | None = None
+) -> Iterator[object]:
+    """The top-level items from where ``buf`` starts: the start of the file, or just after an
+    item (``after_item``, by default when ``index`` > 0: where the chunked reader hands a piece
+    over to this one); ``index`` is the number of the next item."""
+    after_item = index > 0 if after_item is None else after_item
     buf.refill()
-    if not index:
+    if not after_item:
         if buf.text.startswith("\ufeff"):
             buf.pos = 1
         first = buf.skip_ws()
@@ -219,7 +228,7 @@ def _iter_items(path: Path, buf: _Buffer, index: int = 0) -> Iterator[object]:
             if buf.skip_ws():
                 _fail(path, buf, index, "malformed JSON", "data after the closing ']'")
             return
-        if index:
+        if after_item:
             if nxt != ",":
                 state = "truncated" if not nxt else "malformed JSON"
                 _fail(path, buf, index, state, f"expected ',' or ']', found {nxt or 'the end'!r}")
@@ -247,6 +256,7 @@ def _iter_items(path: Path, buf: _Buffer, index: int = 0) -> Iterator[object]:
         buf.pos = end
         yield item
         index += 1
+        after_item = True
 
 
 def _fail(

@@ -36,6 +36,7 @@ import json
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Final, TypeAlias
 
@@ -175,22 +176,110 @@ def read_export(path: Path, chunk: int | None = None) -> Iterator[Piece]:
         yield from _Reader(path, fh, chunk or _CHUNK).pieces()
 
 
+class NotABoundary(Exception):
+    """A range given to ``read_range`` did not end at a task boundary (the guess was wrong).
+    The tasks up to the one ending at byte ``after`` (``index`` tasks) were read."""
+
+    def __init__(self, path: Path, end: int, after: int, index: int) -> None:
+        super().__init__(f"{path}: no task ends at byte {end}")
+        self.after, self.index = after, index
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Tasks of an export from byte ``start`` (0; a ``{`` just after the task ending at
+    ``after``; or -1: whatever follows that task) to byte ``end`` (just after a ``}``; None:
+    to the end of the file). A range cut at a guessed boundary is only right once the range
+    before it was read to exactly its ``end`` (``read_range`` raises ``NotABoundary``
+    otherwise)."""
+
+    start: int
+    after: int
+    end: int | None
+    boundary: bytes  # the boundary pattern, learned from the file's first task
+
+
+def split_export(path: Path, parts: int, chunk: int | None = None) -> list[Range] | None:
+    """The export cut into ``parts`` ranges at guessed task boundaries of about equal size;
+    None if it is too small to pay, or does not begin like an array of task objects."""
+    chunk = chunk or _CHUNK
+    size = path.stat().st_size
+    if parts < 2 or size < 2 * parts * chunk:
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(chunk)
+        found = re.match(rb"(?:\xef\xbb\xbf)?" + _WS + rb"\[" + _WS + rb"(?=\{)", head)
+        if found is None:
+            return None
+        boundary = _boundary(head[found.end() : found.end() + 4096])
+        cuts = []
+        for part in range(1, parts):
+            fh.seek(size * part // parts)
+            window = fh.read(chunk)
+            cut = boundary.search(window)
+            if cut is None:
+                return None
+            at = size * part // parts
+            cuts.append((at + cut.start() + 1, at + cut.end()))
+    if any(b[0] <= a[1] for a, b in pairwise(cuts)):
+        return None
+    ranges, start, after = [], 0, 0
+    for end, nxt in cuts:
+        ranges.append(Range(start, after, end, boundary.pattern))
+        start, after = nxt, end
+    ranges.append(Range(start, after, None, boundary.pattern))
+    return ranges
+
+
+def read_range(
+    path: Path, part: Range, first_index: int = 0, chunk: int | None = None
+) -> Iterator[Piece]:
+    """The tasks of one range, as ``read_export`` gives them, numbered from ``first_index``.
+    Raises ``NotABoundary`` if no task ends at ``part.end``, and what ``iter_tasks`` raises
+    if the export is not valid there (with this numbering)."""
+    with open(path, "rb") as fh:
+        reader = _Reader(
+            path, fh, chunk or _CHUNK, start=part.start, end=part.end, after=part.after
+        )
+        reader.index = first_index
+        if part.start:
+            reader.boundary = re.compile(part.boundary)
+        yield from reader.pieces()
+
+
 class _Reader:
-    def __init__(self, path: Path, fh: BinaryIO, chunk: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fh: BinaryIO,
+        chunk: int,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        after: int = 0,
+    ) -> None:
         self.path, self.fh, self.chunk = path, fh, chunk
+        self.start, self.end = start, end  # a range of the file (see Range)
         self.data = b""  # bytes of the file from ``base`` on, read so far
-        self.base = 0
+        self.base = start if start >= 0 else after
         self.eof = False
         self.index = 0  # tasks read
-        self.after = 0  # the byte just after the last task read (0: none read yet)
+        self.after = after  # the byte just after the last task read (0: none read yet)
+        self.resumed = start != 0  # the range starts after a task (read elsewhere)
         self.boundary: re.Pattern[bytes] | None = None
+        fh.seek(self.base)
 
     def _fill(self, upto: int) -> None:
-        """Read until ``data`` reaches byte ``upto`` of the file, or the end."""
+        """Read until ``data`` reaches byte ``upto`` of the file, or the end (of the range)."""
+        if self.end is not None:
+            upto = min(upto, self.end)
         while not self.eof and self.base + len(self.data) < upto:
-            more = self.fh.read(max(self.chunk, upto - self.base - len(self.data)))
-            self.eof = not more
+            want = max(self.chunk, upto - self.base - len(self.data))
+            if self.end is not None:
+                want = min(want, self.end - self.base - len(self.data))
+            more = self.fh.read(want)
             self.data += more
+            self.eof = not more or self.base + len(self.data) == self.end
 
     def _drop(self, before: int) -> None:
         if before > self.base:
@@ -198,6 +287,11 @@ class _Reader:
             self.base = before
 
     def pieces(self) -> Generator[Piece, None, None]:
+        if self.resumed:
+            at = self.start if self.start > 0 else (yield from self._continue())
+            while at is not None:
+                at = yield from self._part(at)
+            return
         self._fill(self.chunk)
         start = 3 if self.data.startswith(b"\xef\xbb\xbf") else 0
         at = _skip_ws(self.data, start)
@@ -226,8 +320,9 @@ class _Reader:
                 break
             self._fill(self.base + 2 * len(self.data))  # a task longer than a chunk: grow
         if self.eof and not cuts:
-            # The rest of the file: its last task, "]" and whitespace (trailing data fails).
-            if (yield from self._validate(memoryview(self.data)[at - self.base :], None)):
+            # The rest of the file: its last task, "]" and whitespace (trailing data fails);
+            # or the rest of the range, its last task (given a "]").
+            if (yield from self._validate(memoryview(self.data)[at - self.base :], self.end)):
                 return None
             return (yield from self._after_exact())
         for cut, nxt in cuts[:_TRIES]:
@@ -284,10 +379,11 @@ class _Reader:
         """The streaming reader of ``validate.export`` from just after the last task read,
         until it has passed byte ``stop`` (None: to the end). Sets ``after`` and ``index``."""
         buf = _Buffer(self.fh, self.path, self.after)
-        for item in _iter_items(self.path, buf, self.index):
+        after_item = self.resumed or self.index > 0
+        for item in _iter_items(self.path, buf, self.index, after_item):
             yield self.index, _task(self.path, self.index, item)
             self.index += 1
-            if stop is not None and buf.passed(stop):
+            if stop is not None and buf.passed(stop, exact=stop == self.end):
                 self.after = buf.byte_offset(buf.pos)
                 return
         self.after = -1  # the end of the file
@@ -295,9 +391,19 @@ class _Reader:
     def _after_exact(self) -> Generator[Piece, None, int | None]:
         """Hand the current chunk to the exact reader; the next part's start afterwards."""
         stop = max(self.base + len(self.data), self.after + self.chunk)
+        if self.end is not None:
+            stop = min(stop, self.end)
         yield from self._exact(stop)
+        if self.end is not None and (self.after < 0 or self.after >= self.end):
+            if self.after != self.end:
+                raise NotABoundary(self.path, self.end, self.after, self.index)
+            return None
         if self.after < 0:
             return None
+        return (yield from self._continue())
+
+    def _continue(self) -> Generator[Piece, None, int | None]:
+        """From just after a task: the next part's start, or the exact path to the end."""
         self.fh.seek(self.after)
         self.data, self.base, self.eof = b"", self.after, False
         self._fill(self.after + self.chunk)

@@ -128,6 +128,7 @@ def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
 
 class AnnotationStore:
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._db = sqlite3.connect(path, isolation_level=None)
         # A scratch file: no journal, no fsync; a capped page cache (negative = KiB).
         self._db.executescript(
@@ -197,6 +198,25 @@ class AnnotationStore:
         )
         for sentence, version, spans in cursor:
             yield sentence, version, unpack(spans)
+
+    def append_from(self, other: Path) -> None:
+        """Append every row of another store's file (a worker's), in its order, after the
+        rows added so far: as if they had been added here."""
+        self._flush()
+        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            self._db.execute("BEGIN")
+            for table in ("ann", "pred", "pending"):
+                self._db.execute(f"INSERT INTO {table} SELECT * FROM other.{table} ORDER BY rowid")
+            (added,) = self._db.execute("SELECT count(*) FROM other.ann").fetchone()
+            self._db.execute("COMMIT")
+        finally:
+            self._db.execute("DETACH DATABASE other")
+        self.count += added
+
+    def flush(self) -> None:
+        """Write the rows still buffered (before the file is read elsewhere)."""
+        self._flush()
 
     def _flush(self) -> None:
         if self._rows or self._preds:
