@@ -215,7 +215,7 @@ def split_export(path: Path, parts: int, chunk: int | None = None) -> list[Range
         cuts = []
         for part in range(1, parts):
             fh.seek(size * part // parts)
-            window = fh.read(chunk)
+            window = fh.read(max(chunk, _TAIL))
             cut = boundary.search(window)
             if cut is None:
                 return None
