@@ -170,3 +170,26 @@ def test_small_or_odd_exports_are_not_split(tmp_path: Path) -> None:
     assert fastread.split_export(path, 2) is None
     path.write_bytes(b"[1, 2, 3]" + b" " * (1 << 24))
     assert fastread.split_export(path, 2) is None
+
+
+def test_tasks_that_begin_unlike_the_first_keep_memory_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The boundary guess learns how the first task begins; tasks written with other keys
+    first are handed to the exact reader a few chunks at a time, never read whole."""
+    monkeypatch.setattr(fastread, "_CHUNK", 500)
+    tasks = _tasks(60)
+    reordered = [tasks[0]] + [{"data": t["data"], **t} for t in tasks[1:]]
+    path = tmp_path / "e.json"
+    write_export(path, reordered)
+    biggest = 0
+    real = fastread._Reader._fill
+
+    def watched(self: Any, upto: int) -> None:
+        nonlocal biggest
+        real(self, upto)
+        biggest = max(biggest, len(self.data))
+
+    monkeypatch.setattr(fastread._Reader, "_fill", watched)
+    assert _ids(path) == [(i, t.id) for i, t in enumerate(iter_tasks(path))]
+    assert biggest <= 2 * fastread._GROW * 500

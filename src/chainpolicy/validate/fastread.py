@@ -48,6 +48,7 @@ from chainpolicy.validate.export import Id, LSTask, _Buffer, _iter_items, _task
 _CHUNK = 1 << 22  # 4 MiB of the file per chunk
 _TRIES = 3  # boundary guesses per chunk before the streaming reader takes over
 _TAIL = 1 << 16  # where the last boundary of a chunk is looked for first
+_GROW = 4  # chunks a part may grow to before the exact reader takes over
 
 
 # Missing keys take the models' defaults, so every key is present and rows are read with
@@ -318,6 +319,10 @@ class _Reader:
             cuts = [] if self.eof else self._cuts(at)
             if cuts or self.eof:
                 break
+            if len(self.data) >= _GROW * self.chunk:
+                # A task this long, or tasks that do not begin like the first one: the exact
+                # reader streams it (memory stays a few chunks), then the boundary is re-learnt.
+                return (yield from self._after_exact())
             self._fill(self.base + 2 * len(self.data))  # a task longer than a chunk: grow
         if self.eof and not cuts:
             # The rest of the file: its last task, "]" and whitespace (trailing data fails);
@@ -411,6 +416,7 @@ class _Reader:
         if self.data[at : at + 1] == b",":
             at = _skip_ws(self.data, at + 1)
             if self.data[at : at + 1] == b"{":
+                self.boundary = _boundary(self.data[at : at + 4096])
                 return self.base + at
         # "]" (the end), a task that is no object, or anything else: the exact path, to the end
         yield from self._exact(None)
