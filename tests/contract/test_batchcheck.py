@@ -23,10 +23,11 @@ ALPHABET = "江苏省区块链两半二十3０ \t\u3000\n,。!《》𠀀🙂\u20
 
 
 def _full(result: dict[str, Any]) -> dict[str, Any]:
-    """A result as the fast schema gives it: every key present (defaults filled)."""
-    value = dict.fromkeys(("start", "end", "text", "labels", "choices"))
+    """A result as the fast schema gives it: every key present (defaults filled), in order."""
+    value = dict.fromkeys(batchcheck.VALUE_KEYS)
     value.update(result.get("value", {}))
-    return {"id": None, "origin": None, **result, "value": value}
+    full = {**dict.fromkeys(batchcheck.RESULT_KEYS), **result, "value": value}
+    return {key: full[key] for key in batchcheck.RESULT_KEYS}
 
 
 def _pack(regions: list[Region]) -> list[tuple[int, int, int, int, int]]:
@@ -135,6 +136,16 @@ def test_groups_share_texts_and_keep_their_order() -> None:
     assert _rows(checked, 0) == _pack(check_annotation(one, text).regions)
     assert _rows(checked, 1) == _pack(check_annotation(two, text).regions)
     assert _rows(checked, 2) == []
+
+
+def test_rows_in_another_key_order_are_read_key_by_key() -> None:
+    text = "𠀀 江苏省有20家企业。"
+    results = [_full(r) for r in region_results(text, Span(2, 5, "entity", "LOC"), "a")]
+    shuffled = [dict(reversed(list(r.items()))) for r in results]
+    for group in (results, shuffled, [results[0], shuffled[1]]):
+        checked = check_batch([text], [0], [group])
+        assert checked.clean.tolist() == [True]
+        assert _rows(checked, 0) == _pack(check_annotation(group, text).regions)
 
 
 def test_every_span_rule_is_implemented() -> None:
