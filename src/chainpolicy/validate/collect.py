@@ -236,7 +236,13 @@ class Collector:
         known = [
             index.ids.get(ref.sentence_id) if ref.sentence_id is not None else None for ref in refs
         ]
-        current = [self._current(idx, ref) for idx, ref in zip(known, refs, strict=True)]
+        digest = index.digest
+        current = [
+            idx
+            if idx is not None and ref.text is not None and text_digest(ref.text) == digest(idx)
+            else None
+            for idx, ref in zip(known, refs, strict=True)
+        ]  # (Collector._current, inline: it runs for every task)
         # Phase 1: the results check_annotation would see on a current text, as groups.
         texts: list[str] = []
         text_of: list[int] = []
@@ -305,11 +311,12 @@ class Collector:
                         empty += not results
                         submitted += 1
                         recency = timestamp_micros(ann["updated_at"] or ann["created_at"])
+                        user = ann["completed_by"]
                         rows.append(
                             (
                                 idx,
                                 ann["id"],
-                                _annotator(ann),
+                                user["id"] if isinstance(user, dict) else user,
                                 ann["ground_truth"],
                                 recency,
                                 task["id"],
