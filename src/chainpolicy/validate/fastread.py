@@ -45,10 +45,13 @@ from typing_extensions import TypedDict
 
 from chainpolicy.validate.export import Id, LSTask, _Buffer, _iter_items, _task
 
-_CHUNK = 1 << 22  # 4 MiB of the file per chunk
+# Bytes of the file per chunk. Small enough that the objects one validation makes (about ten
+# times the chunk) are still in the CPU caches when they are read and freed: at 200,000
+# tasks, 512 KiB chunks took 5.5 s where 4 MiB took 8.0 s (and 200 MB of RSS, not 260).
+_CHUNK = 1 << 19
 _TRIES = 3  # boundary guesses per chunk before the streaming reader takes over
 _TAIL = 1 << 16  # where the last boundary of a chunk is looked for first
-_GROW = 4  # chunks a part may grow to before the exact reader takes over
+_GROW = 16  # chunks a part may grow to before the exact reader takes over
 
 
 # Missing keys take the models' defaults, so every key is present and rows are read with
