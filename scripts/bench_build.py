@@ -136,7 +136,7 @@ def _spans(text: str, check: Any, span: Any) -> list[Any]:
     return sorted(out, key=lambda s: s.key)
 
 
-def child_build(folder: Path) -> None:
+def child_build(folder: Path, jobs: int = 1) -> None:
     from chainpolicy.dataset.build import BuildInputs, build, find_exports
     from chainpolicy.dataset.source import JsonlSource
 
@@ -146,7 +146,7 @@ def child_build(folder: Path) -> None:
         splits_file=folder / "splits.json",
         card_template=ROOT / "dataset_card.md",
     )
-    result = build(inputs, folder / "dataset", folder / "report")
+    result = build(inputs, folder / "dataset", folder / "report", jobs=jobs)
     if result.report.quarantined:
         raise SystemExit(f"benchmark export is not valid: {result.report.quarantine}")
 
@@ -161,11 +161,12 @@ def child_json_min(folder: Path) -> None:
     )
 
 
-def measure(kind: str, folder: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process (wait4 gives the child's own rusage)."""
+def measure(kind: str, folder: Path, jobs: int = 1) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process (wait4 gives the child's own rusage;
+    with --jobs, the largest of the build and its workers)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", kind, str(folder)],
+        [sys.executable, __file__, "--child", kind, str(folder), "--jobs", str(jobs)],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
     )
@@ -183,11 +184,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tasks", type=int, default=200_000, help="tasks in the big export")
     parser.add_argument("--small-tasks", type=int, default=20_000, help="for the memory check")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for pass 1 of the build")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, folder = args.child
-        (child_build if kind == "build" else child_json_min)(Path(folder))
+        if kind == "build":
+            child_build(Path(folder), args.jobs)
+        else:
+            child_json_min(Path(folder))
         return
 
     from chainpolicy.cli_progress import bar, echo
@@ -204,7 +209,7 @@ def main() -> None:
                 folder = workdir / f"t{size}"
                 made = make_inputs(folder, size)
                 for kind in ("json_min", "build"):
-                    results[size, kind] = measure(kind, folder)
+                    results[size, kind] = measure(kind, folder, args.jobs)
                     runs(1)
                     wall, rss = results[size, kind]
                     echo(

@@ -118,6 +118,13 @@ def _inputs(
     is_flag=True,
     help="Print the full report (every outcome, quarantine reason, split) instead of a summary.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that read each big export (the same output whatever the number).",
+)
 def build_command(
     exports: Path | None,
     no_exports: bool,
@@ -129,6 +136,7 @@ def build_command(
     card: Path | None,
     strict: bool,
     verbose: bool,
+    jobs: int,
 ) -> None:
     """Validate every export and write the Hugging Face dataset folder (atomically).
 
@@ -146,7 +154,7 @@ def build_command(
     reports = report_dir or default_report_dir(target)
     # SIGTERM (a CI timeout, `kill`) cleans up like Ctrl-C: staging folders are removed.
     signal.signal(signal.SIGTERM, _interrupt)
-    result = build(inputs, target, reports, strict=strict, progress=bar)
+    result = build(inputs, target, reports, strict=strict, progress=bar, jobs=jobs)
     for line in result.recovered:
         click.echo(f"note: {line}", err=True)
     click.echo(result.summary if verbose else result.brief, nl=False)

@@ -50,3 +50,18 @@ def test_unknown_outcomes_and_reasons_and_bad_accounting_are_bugs() -> None:
     ledger.settle("adopted", 1)
     with pytest.raises(AccountingError, match="2 results read, 1 settled"):
         ledger.totals()
+
+
+def test_counts_of_another_ledger_add_up() -> None:
+    mine, theirs = Ledger(io.StringIO()), Ledger(io.StringIO())
+    for ledger in (mine, theirs):
+        ledger.read(4)
+        ledger.settle("adopted", 1)
+        ledger.quarantine(_entry("no_content"), sentence=2, count=3)
+        ledger.annotations.submitted += 1
+    theirs.quarantine(_entry("untrimmed"), sentence=None)
+    theirs.read(1)
+    mine.add(theirs.counts())
+    assert mine.results_read == 9 and mine.totals()["quarantined"] == 7
+    assert mine.reasons == {"no_content": 6, "untrimmed": 1}
+    assert mine.quarantined_per_sentence == {2: 6} and mine.annotations.submitted == 2

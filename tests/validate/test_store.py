@@ -81,3 +81,43 @@ def test_the_latest_prediction_of_each_sentence_wins(store: AnnotationStore) -> 
     store.add_prediction(1, "v1", 0, 5, [])
     store.add_prediction(1, "v1", 0, 6, EVERY_KIND[2:3])  # same export, higher id
     assert list(store.predictions()) == [(1, "v1", EVERY_KIND[2:3]), (3, "v2", EVERY_KIND[1:2])]
+
+
+def test_packed_rows_are_the_rows_add_would_write(store: AnnotationStore, tmp_path: Path) -> None:
+    import numpy as np
+
+    from chainpolicy.validate.store import pack_rows
+
+    rows = np.array([(*r.span.key, r.n_results) for r in EVERY_KIND], dtype=np.intc)
+    blobs = pack_rows(rows, np.array([0, 2, 2, len(EVERY_KIND)]))
+    assert blobs == [pack(EVERY_KIND[:2]), b"", pack(EVERY_KIND[2:])]
+    first = _annotation(4, 1)
+    store.add(first)
+    store.add_packed_many([(4, 2, 7, False, 10, 3, 0, blobs[2], True)])
+    store.add_prediction_packed(4, "v1", 0, 1, blobs[0])
+    ((_, group),) = store.by_sentence()
+    assert group == [first, _annotation(4, 2, regions=EVERY_KIND[2:])]
+    assert list(store.predictions()) == [(4, "v1", EVERY_KIND[:2])]
+
+
+def test_rows_of_another_store_are_appended_in_their_order(
+    store: AnnotationStore, tmp_path: Path
+) -> None:
+    other = AnnotationStore(tmp_path / "other.sqlite")
+    theirs = [_annotation(5, 10), _annotation(2, 11)]
+    for a in theirs:
+        other.add(a)
+    other.add_prediction(2, "v2", 0, 1, EVERY_KIND[:1])
+    pending = PendingAnnotation(0, 0, "text", "x-p001-s01", _annotation(-1, 12))
+    other.add_pending(pending)
+    other.flush()
+    other.close()
+    mine = _annotation(5, 1)
+    store.add(mine)
+    store.append_from(tmp_path / "other.sqlite")
+    assert [(i, [a.annotation_id for a in g]) for i, g in store.by_sentence()] == [
+        (2, [11]),
+        (5, [1, 10]),
+    ]
+    assert list(store.predictions()) == [(2, "v2", EVERY_KIND[:1])]
+    assert list(store.pending()) == [pending] and store.count == 3

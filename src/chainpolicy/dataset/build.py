@@ -141,18 +141,20 @@ def build(
     *,
     strict: bool = False,
     progress: Progress = no_progress,
+    jobs: int = 1,
 ) -> BuildResult:
     """Write the dataset folder ``out`` and its report folder ``report_dir``, swapped in together.
 
     Both targets must be new, empty, or made by an earlier build (``dirswap.check_target``); what
-    a killed build left beside them is recovered first.
+    a killed build left beside them is recovered first. ``jobs``: processes reading each big
+    export in pass 1 (``validate.parallel``; the output does not depend on it).
     """
     with dirswap.lock(out), dirswap.lock(report_dir), _quiet_gc(), _returning_arrow_memory():
         recovered = dirswap.recover(out) + dirswap.recover(report_dir)
         dirswap.check_target(out, "dataset")
         dirswap.check_target(report_dir, "report")
         try:
-            result = _build(inputs, out, report_dir, strict, progress)
+            result = _build(inputs, out, report_dir, strict, progress, jobs)
         except sqlite3.Error as exc:
             # The scratch store lives beside the output; its errors name no file.
             raise ChainpolicyError(
@@ -209,7 +211,7 @@ def refused_report_dir(report_dir: Path) -> Path:
 
 
 def _build(
-    inputs: BuildInputs, out: Path, report_dir: Path, strict: bool, progress: Progress
+    inputs: BuildInputs, out: Path, report_dir: Path, strict: bool, progress: Progress, jobs: int
 ) -> BuildResult:
     source = inputs.source
     index = SentenceIndex.build(source.sentences(), source.description)
@@ -226,7 +228,15 @@ def _build(
             progress("reading exports", None, "tasks") as advance,
         ):
             ledger = Ledger(quarantine)
-            collect(index, store, ledger, inputs.exports, source.sentences(), progress=advance)
+            collect(
+                index,
+                store,
+                ledger,
+                inputs.exports,
+                source.sentences(),
+                progress=advance,
+                jobs=jobs,
+            )
         staging = dirswap.stage(out, staged)
         with (
             progress("writing records", len(index), "sentences") as advance,

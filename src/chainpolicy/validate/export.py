@@ -120,14 +120,16 @@ _DECODER = json.JSONDecoder()
 class _Buffer:
     """Decoded text of the file read so far, minus the consumed prefix, with byte accounting."""
 
-    def __init__(self, fh: BinaryIO, path: Path) -> None:
+    def __init__(self, fh: BinaryIO, path: Path, start: int = 0) -> None:
+        """Read ``fh`` from byte ``start`` on (a character boundary; offsets stay absolute)."""
         self._fh, self._path = fh, path
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self.text = ""
         self.pos = 0  # next unread character of ``text``
         self.eof = False
-        self._bytes_read = 0
-        self._bytes_before = 0  # bytes of the file before ``text[0]``
+        fh.seek(start)
+        self._bytes_read = start
+        self._bytes_before = start  # bytes of the file before ``text[0]``
 
     def refill(self) -> None:
         """Drop the consumed prefix and append the next chunk (sets ``eof`` at the end)."""
@@ -143,6 +145,16 @@ class _Buffer:
         self._bytes_read += len(chunk)
         self.text = self.text[self.pos :] + fresh
         self.pos = 0
+
+    def passed(self, byte: int, exact: bool = False) -> bool:
+        """Whether the next unread character is at or after ``byte`` of the file: cheap, from
+        a lower bound (each character is one to four bytes), so it may answer late unless
+        ``exact`` (then the offset is computed where the bounds do not decide)."""
+        if self._bytes_before + self.pos >= byte:
+            return True
+        if not exact or self._bytes_before + 4 * self.pos < byte:
+            return False
+        return self.byte_offset(self.pos) >= byte
 
     def byte_offset(self, char_pos: int) -> int:
         return self._bytes_before + len(self.text[:char_pos].encode("utf-8"))
@@ -186,23 +198,29 @@ def iter_tasks(path: Path) -> Iterator[LSTask]:
     task being decoded.
     """
     with open(path, "rb") as fh:
-        yield from (_task(path, index, item) for index, item in enumerate(_iter_items(path, fh)))
+        items = _iter_items(path, _Buffer(fh, path))
+        yield from (_task(path, index, item) for index, item in enumerate(items))
 
 
-def _iter_items(path: Path, fh: BinaryIO) -> Iterator[object]:
-    buf = _Buffer(fh, path)
+def _iter_items(
+    path: Path, buf: _Buffer, index: int = 0, after_item: bool | None = None
+) -> Iterator[object]:
+    """The top-level items from where ``buf`` starts: the start of the file, or just after an
+    item (``after_item``, by default when ``index`` > 0: where the chunked reader hands a piece
+    over to this one); ``index`` is the number of the next item."""
+    after_item = index > 0 if after_item is None else after_item
     buf.refill()
-    if buf.text.startswith("\ufeff"):
-        buf.pos = 1
-    first = buf.skip_ws()
-    if first != "[":
-        found = first or "an empty file"
-        raise InputError(
-            f"{path}: not a Label Studio JSON export: expected a top-level array of tasks "
-            f"at byte {buf.byte_offset(buf.pos)}, found {found!r}"
-        )
-    buf.pos += 1
-    index = 0
+    if not after_item:
+        if buf.text.startswith("\ufeff"):
+            buf.pos = 1
+        first = buf.skip_ws()
+        if first != "[":
+            found = first or "an empty file"
+            raise InputError(
+                f"{path}: not a Label Studio JSON export: expected a top-level array of tasks "
+                f"at byte {buf.byte_offset(buf.pos)}, found {found!r}"
+            )
+        buf.pos += 1
     while True:
         nxt = buf.skip_ws()
         if nxt == "]":
@@ -210,7 +228,7 @@ def _iter_items(path: Path, fh: BinaryIO) -> Iterator[object]:
             if buf.skip_ws():
                 _fail(path, buf, index, "malformed JSON", "data after the closing ']'")
             return
-        if index:
+        if after_item:
             if nxt != ",":
                 state = "truncated" if not nxt else "malformed JSON"
                 _fail(path, buf, index, state, f"expected ',' or ']', found {nxt or 'the end'!r}")
@@ -238,6 +256,7 @@ def _iter_items(path: Path, fh: BinaryIO) -> Iterator[object]:
         buf.pos = end
         yield item
         index += 1
+        after_item = True
 
 
 def _fail(

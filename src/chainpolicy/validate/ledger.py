@@ -18,6 +18,17 @@ from chainpolicy.contract.reasons import OUTCOMES, REASONS
 from chainpolicy.validate.report import AnnotationCounts, ExportSummary, QuarantineEntry
 
 
+@dataclass(frozen=True)
+class Counts:
+    """A ledger's counters without its quarantine file (what a worker process sends back)."""
+
+    results_read: int
+    outcomes: dict[str, int]
+    reasons: dict[str, int]
+    quarantined_per_sentence: dict[int, int]
+    annotations: dict[str, int]
+
+
 class AccountingError(AssertionError):
     """The outcomes do not add up to the results read: a bug, never bad input."""
 
@@ -56,6 +67,24 @@ class Ledger:
         self.settle("quarantined", count)
         if sentence is not None:
             self.quarantined_per_sentence[sentence] += count
+
+    def counts(self) -> Counts:
+        return Counts(
+            self.results_read,
+            dict(self.outcomes),
+            dict(self.reasons),
+            dict(self.quarantined_per_sentence),
+            self.annotations.model_dump(),
+        )
+
+    def add(self, counts: Counts) -> None:
+        """Add another ledger's counters (its quarantine lines are the caller's to copy)."""
+        self.results_read += counts.results_read
+        self.outcomes.update(counts.outcomes)
+        self.reasons.update(counts.reasons)
+        self.quarantined_per_sentence.update(counts.quarantined_per_sentence)
+        for name, value in counts.annotations.items():
+            setattr(self.annotations, name, getattr(self.annotations, name) + value)
 
     def totals(self) -> dict[str, int]:
         """Results per outcome, every outcome listed; raises if they do not add up."""

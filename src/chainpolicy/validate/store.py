@@ -12,8 +12,9 @@ import sqlite3
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,15 @@ def pack(regions: Sequence[Region]) -> bytes:
         span = region.span
         values.extend((*span.key, region.n_results))
     return values.tobytes()
+
+
+def pack_rows(rows: npt.NDArray[np.intc], bounds: npt.NDArray[np.int64]) -> list[bytes]:
+    """``pack`` for regions already in the codec's columns (``contract.batchcheck`` rows):
+    the blob of group g is rows ``bounds[g]:bounds[g + 1]``."""
+    data = np.ascontiguousarray(rows, dtype=np.intc).tobytes()
+    size = _FIELDS * np.dtype(np.intc).itemsize
+    ends = (bounds * size).tolist()
+    return [data[a:b] for a, b in pairwise(ends)]
 
 
 def unpack(blob: bytes) -> list[Region]:
@@ -260,6 +270,11 @@ def _regions(values: npt.NDArray[np.int32]) -> list[Region]:
     return unpack(values.tobytes())
 
 
+# A row of ``ann``: sentence, annotation_id, annotator, ground_truth, recency, task_id, export,
+# spans (packed), complete.
+AnnRow: TypeAlias = tuple[int, int, int | None, bool, int, int, int, bytes, bool]
+
+
 def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
     """The columns ``ann`` and ``pending`` share, in table order."""
     return (
@@ -276,6 +291,7 @@ def _annotation_columns(a: StoredAnnotation) -> tuple[object, ...]:
 
 class AnnotationStore:
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._db = sqlite3.connect(path, isolation_level=None)
         # A scratch file: no journal, no fsync; a capped page cache (negative = KiB).
         self._db.executescript(
@@ -289,6 +305,14 @@ class AnnotationStore:
     def add(self, a: StoredAnnotation) -> None:
         self._rows.append((a.sentence, *_annotation_columns(a)))
         self.count += 1
+        if len(self._rows) >= _BATCH:
+            self._flush()
+
+    def add_packed_many(self, rows: Sequence[AnnRow]) -> None:
+        """``add`` for annotations already in table columns (spans packed), in the same
+        sequence as ``add``: rows keep the order they were added in."""
+        self._rows.extend(rows)
+        self.count += len(rows)
         if len(self._rows) >= _BATCH:
             self._flush()
 
@@ -318,6 +342,14 @@ class AnnotationStore:
         if len(self._preds) >= _BATCH:
             self._flush()
 
+    def add_prediction_packed(
+        self, sentence: int, model_version: str, export: int, prediction_id: int, spans: bytes
+    ) -> None:
+        """``add_prediction`` with its regions already packed."""
+        self._preds.append((sentence, model_version, export, prediction_id, spans))
+        if len(self._preds) >= _BATCH:
+            self._flush()
+
     def predictions(self) -> Iterator[tuple[int, str, list[Region]]]:
         """The latest valid prediction per sentence (latest export, then highest id, then the
         later one in the file: one row per sentence even when an id repeats), in order."""
@@ -343,6 +375,25 @@ class AnnotationStore:
             yield PredictionColumns(
                 np.array(sentences, dtype=np.int64), list(versions), SpanColumns.unpack(blobs)
             )
+
+    def append_from(self, other: Path) -> None:
+        """Append every row of another store's file (a worker's), in its order, after the
+        rows added so far: as if they had been added here."""
+        self._flush()
+        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            self._db.execute("BEGIN")
+            for table in ("ann", "pred", "pending"):
+                self._db.execute(f"INSERT INTO {table} SELECT * FROM other.{table} ORDER BY rowid")
+            (added,) = self._db.execute("SELECT count(*) FROM other.ann").fetchone()
+            self._db.execute("COMMIT")
+        finally:
+            self._db.execute("DETACH DATABASE other")
+        self.count += added
+
+    def flush(self) -> None:
+        """Write the rows still buffered (before the file is read elsewhere)."""
+        self._flush()
 
     def _flush(self) -> None:
         if self._rows or self._preds:
