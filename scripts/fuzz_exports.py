@@ -14,7 +14,8 @@ NaN and infinities, task data (changed, long or swapped text, other / unknown / 
 sentence ids, re-segmented sentences), ids, flags and timestamps, removals, reordering, unknown
 extra fields, ``value.text``, repeated object keys. Byte kinds: truncation, bit flips, invalid
 UTF-8, BOMs (UTF-8, doubled, misplaced, UTF-16/32), garbage, reformatting (whitespace, ``\\u``
-escapes, CRLF), the reader's 4 MiB chunk boundary at a chosen byte, number literals.
+escapes, CRLF), a reader's chunk boundary (512 KiB or 1 MiB of the chunked reader, 4 MiB of
+the exact one) at a chosen byte, number literals.
 
 The checks:
 
@@ -39,7 +40,7 @@ The checks:
    gold spans, held for review by the status, superseded by the vote, quarantined by the list).
    The ``articles`` config never depends on annotations and must not change at all.
 5. **no-op mutations** (task, annotation or key order, unknown extra fields, whitespace and
-   escapes, a BOM, a 4 MiB chunk boundary anywhere): every output file and the whole report
+   escapes, a BOM, a reader's chunk boundary anywhere): every output file and the whole report
    (but the export's size in bytes) must equal the base build's.
 
 Every case is reproducible from (seed, case number) and the committed files; a failure prints a
@@ -1068,10 +1069,14 @@ def _utf16(char: str) -> list[int]:
 
 
 def byte_chunk(m: Mutant) -> str:
-    """Whitespace so that the reader's chunk boundary falls at a chosen byte (same JSON)."""
-    from chainpolicy.validate.export import _CHUNK  # the reader's chunk size
+    """Whitespace so that a reader's chunk boundary falls at a chosen byte (same JSON): the
+    build's chunked reader (validate.fastread, its first or second boundary) or the exact
+    reader it hands unusual parts to (validate.export)."""
+    from chainpolicy.validate.export import _CHUNK as EXACT
+    from chainpolicy.validate.fastread import _CHUNK as FAST
 
     rng = m.rng
+    reader, chunk = rng.choice([("fastread", FAST), ("fastread", 2 * FAST), ("export", EXACT)])
     text = _text(m.data)
     structural, inside, numbers = structure(text)
     pad_after = rng.choice(structural[: max(1, len(structural) // 4)])  # pad early in the file
@@ -1087,13 +1092,16 @@ def byte_chunk(m: Mutant) -> str:
         width = len(text[target_char].encode("utf-8", "surrogateescape"))
         target += rng.randint(0, width - 1)  # between the bytes of one character
     pad_at = len(text[: pad_after + 1].encode("utf-8", "surrogateescape"))
-    pad = _CHUNK - target + rng.choice([0, 0, -1, 1])
+    pad = chunk - target + rng.choice([0, 0, -1, 1])
     filler = rng.choice([b" ", b"\n", b"\t", b"\r\n"])
     blob = (filler * (pad // len(filler) + 1))[:pad]
     if blob.endswith(b"\r"):
         blob = blob[:-1] + b" "
     m.data = m.data[:pad_at] + blob + m.data[pad_at:]
-    return f"chunk boundary at byte {target} ({where}) after {len(blob)} bytes of padding"
+    return (
+        f"{reader} chunk boundary {chunk} at byte {target} ({where}) after {len(blob)} bytes"
+        " of padding"
+    )
 
 
 def byte_numbers(m: Mutant) -> str:
