@@ -236,3 +236,65 @@ def test_the_cli_prints_the_report_refuses_in_one_line_and_compares(
     refused = _cli("score", str(bad))
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "Traceback" not in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("not UTF-8", b"\n\xff\xfe\n", ":2: not UTF-8"),
+        ("not JSON", b'\n{"id": \n', ":2: not JSON"),
+        ("not an object", b"[1, 2]\n", ":1: not a submission line"),
+    ],
+)
+def test_a_file_that_is_not_utf8_json_lines_is_one_line_naming_the_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    done = _cli("score", str(path))
+    assert done.returncode == 2, (name, done.stderr)
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, name
+    assert str(path) in done.stderr and message in done.stderr, (name, done.stderr)
+
+
+def test_a_sentence_needing_review_is_neither_scored_nor_missing(tmp_path: Path) -> None:
+    # The committed release has no needs_review sentence: make one from a gold sentence of
+    # the test split (its spans kept, so scoring it would change the result).
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import ClassLabel, Features
+
+    from chainpolicy.contract.layout import data_path
+
+    copy = tmp_path / "dataset"
+    shutil.copytree(dataset_dir(), copy)
+    path = copy / data_path("default", "test")
+    table = pq.read_table(path)
+    statuses = Features.from_arrow_schema(table.schema)["annotation_status"]
+    assert isinstance(statuses, ClassLabel)
+    column = table.column("annotation_status").to_pylist()
+    spans = table.column("spans").to_pylist()
+    target = next(i for i, s in enumerate(spans) if s and statuses.names[column[i]] == "annotated")
+    column[target] = statuses.str2int("needs_review")
+    index = table.schema.get_field_index("annotation_status")
+    field = table.schema.field(index)
+    table = table.set_column(index, field, pa.array(column, type=field.type))
+    pq.write_table(table, path)
+    review_id = table.column("id")[target].as_py()
+
+    gold = load_gold(copy, "default", "test")
+    assert not gold[review_id].gold and gold[review_id].spans == ()
+    others = [_line(s.id, list(s.spans)) for s in gold.values() if s.gold]
+    # A wrong guess for the review sentence costs nothing, and leaving it out is not "missing".
+    wrong = [{"id": review_id, "spans": [_span(start=0, end=1)]}]
+    with_it = score(copy, _write(tmp_path / "w.jsonl", others + wrong), require_all=True)
+    without = score(copy, _write(tmp_path / "wo.jsonl", others), require_all=True)
+    for result in (with_it, without):
+        assert result.micro_strict_f1 == 1.0 and result.missing == 0
+        assert result.sentences == len(others)
+    assert with_it.gold_digest == without.gold_digest == scoring.gold_digest(gold)
+    assert scoring.gold_digest(gold) != scoring.gold_digest(
+        load_gold(dataset_dir(), "default", "test")
+    )
