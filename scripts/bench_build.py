@@ -185,13 +185,6 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=200_000, help="tasks in the big export")
     parser.add_argument("--small-tasks", type=int, default=20_000, help="for the memory check")
     parser.add_argument("--jobs", type=int, default=1, help="processes for pass 1 of the build")
-    parser.add_argument(
-        "--json-min-max-tasks",
-        type=int,
-        default=None,
-        help="run JSON_MIN only at sizes up to this (it holds the whole export in memory: about"
-        " 25 GB at 2,000,000 tasks); the speed line then compares at the largest size it ran",
-    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -202,8 +195,6 @@ def main() -> None:
             child_json_min(Path(folder))
         return
 
-    if args.json_min_max_tasks is not None and args.json_min_max_tasks < args.small_tasks:
-        parser.error("--json-min-max-tasks must be at least --small-tasks (the reference runs)")
     from chainpolicy.cli_progress import bar, echo
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-build-"))
@@ -217,9 +208,7 @@ def main() -> None:
             for size in (args.small_tasks, args.tasks):
                 folder = workdir / f"t{size}"
                 made = make_inputs(folder, size)
-                limit = args.json_min_max_tasks
-                kinds = ("json_min", "build") if limit is None or size <= limit else ("build",)
-                for kind in kinds:
+                for kind in ("json_min", "build"):
                     results[size, kind] = measure(kind, folder, args.jobs)
                     runs(1)
                     wall, rss = results[size, kind]
@@ -228,18 +217,16 @@ def main() -> None:
                         f"{kind:>9} {wall:8.2f} {rss:12.1f}"
                     )
                 shutil.rmtree(folder, ignore_errors=True)
-        compared = max(size for size, kind in results if kind == "json_min")
-        big_build, small_build = results[args.tasks, "build"], results[args.small_tasks, "build"]
-        at_build, big_min = results[compared, "build"], results[compared, "json_min"]
+        big_build, big_min = results[args.tasks, "build"], results[args.tasks, "json_min"]
+        small_build = results[args.small_tasks, "build"]
         print(
-            f"speed: build is x{big_min[0] / at_build[0]:.2f} the speed of JSON_MIN "
-            f"at {compared} tasks (wall {at_build[0]:.1f} s vs {big_min[0]:.1f} s)"
+            f"speed: build is x{big_min[0] / big_build[0]:.2f} the speed of JSON_MIN "
+            f"at {args.tasks} tasks (wall {big_build[0]:.1f} s vs {big_min[0]:.1f} s)"
         )
         print(
             f"peak RSS build {args.small_tasks} -> {args.tasks} tasks: {small_build[1]:.1f} -> "
             f"{big_build[1]:.1f} MB (x{big_build[1] / small_build[1]:.2f} for "
             f"x{args.tasks / args.small_tasks:.0f} tasks); JSON_MIN {big_min[1]:.1f} MB"
-            + ("" if compared == args.tasks else f" at {compared} tasks")
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
