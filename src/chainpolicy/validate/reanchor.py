@@ -69,7 +69,9 @@ def _move(
                 detail=f"span {span.start}:{span.end} {chars!r} not found at article offsets "
                 f"{start}:{end}",
             )
-            ledger.quarantine(entry, None, count=region.n_results)
+            # Counted for the task's sentence when its id still exists, as pass 1 does.
+            known = stored.sentence if stored.sentence >= 0 else None
+            ledger.quarantine(entry, known, count=region.n_results)
             continue
         idx, offset = target
         moved = Span(start - offset, end - offset, span.label, span.type)
