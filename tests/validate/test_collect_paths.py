@@ -414,7 +414,9 @@ def mutate(tasks: list[dict[str, Any]], data: st.DataObject, corpus: Sequence[An
                 made = {"id": 4, "result": annotation(1, 1, text, spans)["result"]}
                 t.setdefault("drafts", []).append(_pick(data, [made, 17]))
             else:
-                t["id"] = _pick(data, [t["id"], "5", -3, 2**63, t["id"] + 1000])
+                # An earlier step may have made the id a string already.
+                shifted = t["id"] + 1000 if isinstance(t["id"], int) else 1000
+                t["id"] = _pick(data, [t["id"], "5", -3, 2**63, shifted])
         elif kind <= 12 and tasks:
             i = data.draw(st.integers(0, len(tasks) - 1))
             tasks.insert(i, copy.deepcopy(tasks[data.draw(st.integers(0, len(tasks) - 1))]))
