@@ -5,6 +5,8 @@ Builds a corpus of at least --mb megabytes by repeating the five articles under 
 copied to every copy), then in the same run measures, each in a fresh child process:
   * ingest: the whole pipeline (errata, mis-decoding repair, glosses, footnotes, roles, script
     view, segmentation, duplicate marking) writing the JSONL records, as `chainpolicy sentences`;
+  * ingest-2: the same with two worker processes, as `chainpolicy sentences --jobs 2` (its output
+    is compared byte for byte with the one-worker output);
   * floor:  OpenCC t2s over the same raw text, file by file, nothing else;
   * datatrove-1, datatrove-2: the same ingest as datatrove pipelines (chainpolicy.scale, extra
     chainpolicy[scale]) with 1 and 2 tasks (as many workers), writing Parquet shards, as
@@ -24,6 +26,7 @@ On a terminal, progress (corpus made, runs done) is shown on stderr.
 from __future__ import annotations
 
 import argparse
+import filecmp
 import hashlib
 import importlib.util
 import json
@@ -96,6 +99,7 @@ def child_datatrove(sources: Path, out: Path, tasks: int) -> None:
 
 
 DATATROVE = {"datatrove-1": 1, "datatrove-2": 2}
+INGEST = {"ingest": 1, "ingest-2": 2}  # `chainpolicy sentences --jobs 1 / 2`
 
 
 def _tree_pss(root: int) -> int:
@@ -171,8 +175,10 @@ def main() -> None:
         kind, sources, out = args.child
         if kind in DATATROVE:
             child_datatrove(Path(sources), Path(out), DATATROVE[kind])
+        elif kind in INGEST:
+            child_ingest(Path(sources), Path(out), INGEST[kind])
         else:
-            (child_ingest if kind == "ingest" else child_floor)(Path(sources), Path(out))
+            child_floor(Path(sources), Path(out))
         # The largest of this process and the processes it waited for (datatrove's workers).
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         waited = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -181,7 +187,7 @@ def main() -> None:
 
     from chainpolicy.cli_progress import bar, echo
 
-    kinds = ["floor", "ingest"]
+    kinds = ["floor", "ingest", "ingest-2"]
     if importlib.util.find_spec("datatrove") is None:
         print("datatrove is not installed (pip install -e '.[scale]'): no datatrove runs")
     else:
@@ -193,6 +199,7 @@ def main() -> None:
             f"{'peak RSS MB':>12} {'tree MB':>8}"
         )
         results = {}
+        identical = True  # --jobs 2 wrote the same bytes as one worker, at every size
         with bar("benchmark runs", 2 * len(kinds), "runs") as runs:
             for megabytes in (args.small_mb, args.mb):
                 sources = workdir / f"sources-{megabytes:g}"
@@ -201,6 +208,11 @@ def main() -> None:
                     wall, rss, tree, cpu = measure(kind, sources, workdir)
                     runs(1)
                     results[(megabytes, kind)] = (size / wall, rss)
+                    if kind == "ingest-2":
+                        same = filecmp.cmp(
+                            workdir / "ingest.out", workdir / "ingest-2.out", shallow=False
+                        )
+                        identical = identical and same
                     echo(
                         f"{size:7.1f}M {kind:>11} {size / wall:8.2f} {wall:8.2f} {cpu:7.2f} "
                         f"{rss:12.1f} {tree:8.1f}"
@@ -215,6 +227,11 @@ def main() -> None:
             f"peak RSS ingest {args.small_mb:g} MB -> {args.mb:g} MB: "
             f"{small_ingest[1]:.1f} -> {big_ingest[1]:.1f} MB "
             f"(x{big_ingest[1] / small_ingest[1]:.2f} for x{args.mb / args.small_mb:.0f} input)"
+        )
+        print(
+            f"sentences --jobs 2 at {args.mb:g} MB: "
+            f"{results[(args.mb, 'ingest-2')][0] / big_ingest[0]:.3f} of the speed of one "
+            f"worker; output {'byte-identical' if identical else 'DIFFERENT'}"
         )
         if "datatrove-1" in kinds:
             one, two = (results[(args.mb, k)][0] / big_ingest[0] for k in DATATROVE)
