@@ -225,3 +225,24 @@ def test_a_timestamp_without_offset_is_utc_on_every_machine(
     assert len(readings) == 1
     assert readings == {timestamp_micros(stamp.replace(" ", "T") + "+00:00")}
     assert timestamp_micros("not a time") == -1 and timestamp_micros(None) == -1
+
+
+@pytest.mark.parametrize(
+    "stamp", ["9999-12-31T23:59:59.999999-23:59", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59Z"]
+)
+def test_a_timestamp_outside_the_years_1_to_9999_in_utc_is_unknown_and_never_crashes(
+    run_build: Callable[..., BuildResult],
+    sentences: dict[str, SentenceRecord],
+    tmp_path: Path,
+    stamp: str,
+) -> None:
+    # Found by scripts/fuzz_exports.py (seed 1, case 2172): year 10000 in UTC crashed the build
+    # when the annotations config's timestamp column was read back into Python.
+    in_range = stamp.endswith("Z")
+    assert (timestamp_micros(stamp) >= 0) == in_range
+    item = _one_task(sentences[A], **{"annotations.0.updated_at": stamp})
+    item["annotations"][0]["created_at"] = None
+    result = run_build([_write(tmp_path / "exports", "e.json", _dump(item))])
+    assert result.report.quarantine == {}
+    (vote,) = _rows(result.out, "annotations")  # type: ignore[arg-type]
+    assert (vote["updated_at"] is not None) == in_range

@@ -72,6 +72,9 @@ def timestamp_micros(stamp: str | None) -> int:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
+        # In UTC, or unreadable: 9999-12-31T23:59-23:59 is in year 10000 there, which no
+        # datetime (and so no timestamp column read back into Python) can hold.
+        moment = moment.astimezone(UTC)
         delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     except (ValueError, OverflowError):
         return -1
