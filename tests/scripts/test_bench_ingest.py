@@ -39,22 +39,28 @@ def test_the_table_and_the_summary_lines() -> None:
         "tree",
         "MB",
     ]
-    kinds = ["floor", "ingest", "datatrove-1", "datatrove-2"]
-    assert [line.split()[1] for line in lines[1:9]] == kinds * 2
+    kinds = ["floor", "ingest", "ingest-2", "datatrove-1", "datatrove-2"]
+    assert [line.split()[1] for line in lines[1:11]] == kinds * 2
     number = r"\d+\.\d+"
     # The first two summary lines are exactly as they were before the datatrove runs.
-    assert re.fullmatch(rf"throughput ratio ingest/floor at 0\.12 MB: {number}", lines[9])
+    assert re.fullmatch(rf"throughput ratio ingest/floor at 0\.12 MB: {number}", lines[11])
     assert re.fullmatch(
         rf"peak RSS ingest 0\.06 MB -> 0\.12 MB: {number} -> {number} MB "
         rf"\(x{number} for x2 input\)",
-        lines[10],
+        lines[12],
+    )
+    # Two workers must write the bytes one writes (the benchmark compares the files).
+    assert re.fullmatch(
+        rf"sentences --jobs 2 at 0\.12 MB: {number} of the speed of one worker; "
+        "output byte-identical",
+        lines[13],
     )
     assert re.fullmatch(
         rf"datatrove ingest with 1 / 2 tasks at 0\.12 MB: {number} / {number} "
         "of the in-process speed",
-        lines[11],
+        lines[14],
     )
-    assert len(lines) == 12
+    assert len(lines) == 15
 
 
 def test_the_memory_probe_counts_a_grandchild(bench_ingest: ModuleType) -> None:
