@@ -2,8 +2,9 @@
 """Load a built dataset folder with several versions of `datasets`, each in a throwaway venv.
 
 For each version (by default 3.6, a 4.x and the pinned 5.2.0, each with a pyarrow it supports)
-a virtualenv is made in a temporary folder and `datasets` installed from PyPI; then, in that
-venv, offline: `load_dataset(folder, config)` for every config of the card's YAML (and
+a virtualenv is made in a temporary folder and `datasets` installed from PyPI (with the torch
+and transformers that the card's training snippet imports, pinned as in the dev extra); then,
+in that venv, offline: `load_dataset(folder, config)` for every config of the card's YAML (and
 `load_dataset(folder)`), with the row count of every split checked against the card's
 `dataset_info`, and the card's own Python snippets (the ```python blocks of README.md that call
 `load_dataset`, with `<this repository>` replaced by the folder). Prints a table; exits 1 if
@@ -20,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,9 @@ VERSIONS: tuple[tuple[str, str], ...] = (
     ("4.8.5", "22.0.0"),
     ("5.2.0", "24.0.0"),
 )
+# What the card's training snippet imports besides datasets, at the versions the dev extra
+# pins (tests/dataset/test_training.py runs the same snippet with them).
+SNIPPET_PACKAGES = ("torch", "transformers")
 PLACEHOLDER = "<this repository>"
 NO_CONFIG = "(no config)"  # load_dataset(folder): the default config
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
@@ -135,10 +140,22 @@ def run_child(python: str, work: Job, hf_home: Path) -> dict[str, Any]:
     return result
 
 
+def snippet_pins() -> list[str]:
+    """The dev extra's pins of ``SNIPPET_PACKAGES`` (``torch==2.13.0`` is the CPU build on
+    this machine's disk; a bare ``torch`` would download a CUDA build of several GB)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    dev = project["project"]["optional-dependencies"]["dev"]
+    pins = [p for p in dev if p.split("==")[0].strip() in SNIPPET_PACKAGES]
+    missing = set(SNIPPET_PACKAGES) - {p.split("==")[0].strip() for p in pins}
+    if missing:
+        raise SystemExit(f"pyproject.toml: the dev extra pins no {', '.join(sorted(missing))}")
+    return pins
+
+
 def make_venv(where: Path, datasets_version: str, pyarrow_version: str) -> str:
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     python = str(where / "bin" / "python")
-    pins = [f"datasets=={datasets_version}", f"pyarrow=={pyarrow_version}"]
+    pins = [f"datasets=={datasets_version}", f"pyarrow=={pyarrow_version}", *snippet_pins()]
     done = subprocess.run(
         [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins],
         capture_output=True,
