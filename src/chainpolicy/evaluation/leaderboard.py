@@ -25,14 +25,12 @@ from itertools import pairwise
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from datasets import ClassLabel, Features
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from chainpolicy.contract.layout import data_path
 from chainpolicy.errors import InputError, describe_validation
 from chainpolicy.evaluation import scoring
 from chainpolicy.evaluation.submission import GoldSentence, Submission, read
-from chainpolicy.records import Span
 from chainpolicy.schema import LABEL_NAMES, VOTE_STATUSES
 from chainpolicy.validate.adjudicate import Vote, adjudicate
 
@@ -92,12 +90,7 @@ def leave_one_out(dataset: Path, split: str, annotator: int) -> dict[str, GoldSe
     table = pq.read_table(path)
     if "updated_at" not in table.column_names:
         raise InputError(f"{path}: no updated_at column (built by an older chainpolicy); rebuild")
-    features = Features.from_arrow_schema(table.schema)
-    item = (
-        features["spans"].feature if hasattr(features["spans"], "feature") else features["spans"][0]
-    )
-    labels = item["label"].names
-    types = item["type"].names if isinstance(item["type"], ClassLabel) else None
+    decode = scoring.SpanDecoder(table.schema)
     votes: dict[str, list[Vote]] = {}
     for row in table.to_pylist():
         status = VOTE_STATUSES[row["vote"]]
@@ -105,15 +98,7 @@ def leave_one_out(dataset: Path, split: str, annotator: int) -> dict[str, GoldSe
             continue
         stamp = row["updated_at"]
         recency = -1 if stamp is None else int(stamp.timestamp() * 1_000_000)
-        spans = tuple(
-            Span(
-                s["start"],
-                s["end"],
-                labels[s["label"]],
-                types[s["type"]] if types is not None and s["type"] is not None else s["type"],
-            )
-            for s in row["spans"]
-        )
+        spans = decode(row["spans"])
         votes.setdefault(row["sentence_id"], []).append(
             Vote(
                 row["annotation_id"],

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import ClassLabel, Features
 from pydantic import BaseModel
@@ -46,23 +47,12 @@ def load_gold(dataset: Path, config: str, split: str) -> dict[str, GoldSentence]
         raise InputError(
             f"{path}: not a sentence config (it lacks {sorted(needed - set(table.column_names))})"
         )
-    features = Features.from_arrow_schema(table.schema)
-    statuses = _names(features["annotation_status"])
-    span_feature = features["spans"]
-    item = span_feature.feature if hasattr(span_feature, "feature") else span_feature[0]
-    labels, types = _names(item["label"]), _names(item["type"])
+    statuses = _names(Features.from_arrow_schema(table.schema)["annotation_status"])
+    decode = SpanDecoder(table.schema)
     out: dict[str, GoldSentence] = {}
     for row in table.select(sorted(needed)).to_pylist():
         gold = statuses[row["annotation_status"]] in GOLD_STATUSES
-        spans = tuple(
-            Span(
-                s["start"],
-                s["end"],
-                labels[s["label"]],
-                types[s["type"]] if types is not None and s["type"] is not None else s["type"],
-            )
-            for s in row["spans"]
-        )
+        spans = decode(row["spans"])
         out[row["id"]] = GoldSentence(
             row["id"], row["text"], spans if gold else (), gold, row["script"], row["article_id"]
         )
@@ -71,6 +61,29 @@ def load_gold(dataset: Path, config: str, split: str) -> dict[str, GoldSentence]
 
 def _names(feature: Any) -> Any:
     return feature.names if isinstance(feature, ClassLabel) else None
+
+
+class SpanDecoder:
+    """The ``spans`` column of a config's Parquet file back into ``Span``s, label and type ids
+    named by the file's own ClassLabels (the Parquet edge of the evaluation layer)."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        feature = Features.from_arrow_schema(schema)["spans"]
+        # List in datasets >= 4; a one-item list in 3.x.
+        item = feature.feature if hasattr(feature, "feature") else feature[0]
+        self._labels, self._types = _names(item["label"]), _names(item["type"])
+
+    def __call__(self, structs: Sequence[Mapping[str, Any]]) -> tuple[Span, ...]:
+        types = self._types
+        return tuple(
+            Span(
+                s["start"],
+                s["end"],
+                self._labels[s["label"]],
+                types[s["type"]] if types is not None and s["type"] is not None else s["type"],
+            )
+            for s in structs
+        )
 
 
 def gold_digest(sentences: Mapping[str, GoldSentence]) -> str:
@@ -345,22 +358,10 @@ def machine_baseline(dataset: Path, split: str = "test") -> Score | None:
     sentences = load_gold(dataset, "default", split)
     if not any(s.gold for s in sentences.values()) or not path.exists():
         return None
-    features = Features.from_arrow_schema(pq.read_schema(path))
-    item = (
-        features["spans"].feature if hasattr(features["spans"], "feature") else features["spans"][0]
-    )
-    labels, types = _names(item["label"]), _names(item["type"])
+    decode = SpanDecoder(pq.read_schema(path))
     submission = Submission()
     for row in pq.read_table(path, columns=["id", "spans"]).to_pylist():
         if row["id"] in sentences:
-            submission.spans[row["id"]] = [
-                Span(
-                    s["start"],
-                    s["end"],
-                    labels[s["label"]],
-                    types[s["type"]] if types is not None and s["type"] is not None else s["type"],
-                )
-                for s in row["spans"]
-            ]
+            submission.spans[row["id"]] = list(decode(row["spans"]))
     submission.missing = [i for i, s in sentences.items() if s.gold and i not in submission.spans]
     return score_submission(sentences, submission, "default", split)
