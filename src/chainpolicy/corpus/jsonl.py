@@ -11,31 +11,16 @@ patching the one ``"duplicate_of":null`` of a line, so the bytes are exactly tho
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic_core import to_json
 
+from chainpolicy.corpus.gcpause import quiet_gc
 from chainpolicy.corpus.ingest import Job, build_one, iter_marked_builds, jobs
 
 _NULL = b',"duplicate_of":null,'
-
-
-@contextlib.contextmanager
-def quiet_gc() -> Iterator[None]:
-    """Fewer cyclic collections: the ingest makes millions of short-lived tuples and no cycles,
-    and each collection would rescan everything alive (measured: about a tenth of the time)."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def iter_jsonl(sources: Path, errata: Path, *, jobs_: int = 1) -> Iterator[bytes]:

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 from chainpolicy import atomic, dirswap
 from chainpolicy.contract.layout import SPLITS
+from chainpolicy.corpus.gcpause import quiet_gc
 from chainpolicy.dataset import card, croissant, licensing, splits
 from chainpolicy.dataset.report import BuildReport, summary
 from chainpolicy.dataset.rowwriter import BlockPredictions, RowWriter
@@ -175,15 +176,10 @@ def build(
 def _quiet_gc() -> Iterator[None]:
     # The build allocates millions of short-lived objects while holding a large index; the
     # cyclic collector would rescan the index again and again. Nothing here makes cycles.
+    # Collected once first, so that only live objects are frozen.
     gc.collect()
-    gc.freeze()
-    threshold = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
+    with quiet_gc():
         yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 @contextmanager

@@ -42,8 +42,8 @@ from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.base import PipelineStep
 from pydantic_core import to_json
 
+from chainpolicy.corpus.gcpause import quiet_gc
 from chainpolicy.corpus.ingest import build_one, jobs
-from chainpolicy.corpus.jsonl import quiet_gc
 from chainpolicy.errors import InputError
 from chainpolicy.scale.shards import (
     DIGEST_SCHEMA,
