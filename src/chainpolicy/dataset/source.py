@@ -13,7 +13,7 @@ its records' texts joined with their separators, which is exactly the cleaned ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
@@ -162,13 +162,7 @@ class JsonlSource:
             return (
                 ArticleInfo.from_record(a) for a, _ in _read_jsonl(self._articles, ArticleRecord)
             )
-        return self._rebuilt_articles()
-
-    def _rebuilt_articles(self) -> Iterator[ArticleInfo]:
-        assembler = ArticleAssembler()
-        for block in self.sentence_blocks():
-            yield from assembler.add(block)
-        yield from assembler.finish()
+        return ArticleAssembler.rebuild(self.sentence_blocks())
 
     @property
     def has_article_records(self) -> bool:
@@ -234,10 +228,7 @@ class ShardSource:
                 ) from None
 
     def articles(self) -> Iterator[ArticleInfo]:
-        assembler = ArticleAssembler()
-        for block in self.sentence_blocks():
-            yield from assembler.add(block)
-        yield from assembler.finish()
+        return ArticleAssembler.rebuild(self.sentence_blocks())
 
     @property
     def has_article_records(self) -> bool:
@@ -313,6 +304,14 @@ class ArticleAssembler:
                 self._current, self._script = article, script
             self._parts.append(piece)
         return done
+
+    @classmethod
+    def rebuild(cls, blocks: Iterable[pa.RecordBatch]) -> Iterator[ArticleInfo]:
+        """Every article of ``blocks`` (all the records, in corpus order)."""
+        assembler = cls()
+        for block in blocks:
+            yield from assembler.add(block)
+        yield from assembler.finish()
 
     def finish(self) -> list[ArticleInfo]:
         if self._current is None:
