@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from datasets import ClassLabel, Features
 from nervaluate import Evaluator
 
+from chainpolicy.contract.layout import data_path
 from chainpolicy.errors import InputError
 from chainpolicy.evaluation import scoring
 from chainpolicy.evaluation.scoring import load_gold, machine_baseline, score
@@ -260,14 +265,6 @@ def test_a_file_that_is_not_utf8_json_lines_is_one_line_naming_the_line(
 def test_a_sentence_needing_review_is_neither_scored_nor_missing(tmp_path: Path) -> None:
     # The committed release has no needs_review sentence: make one from a gold sentence of
     # the test split (its spans kept, so scoring it would change the result).
-    import shutil
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from datasets import ClassLabel, Features
-
-    from chainpolicy.contract.layout import data_path
-
     copy = tmp_path / "dataset"
     shutil.copytree(dataset_dir(), copy)
     path = copy / data_path("default", "test")
