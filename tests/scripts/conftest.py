@@ -38,3 +38,8 @@ def kill() -> ModuleType:
 @pytest.fixture(scope="session")
 def bench_ingest() -> ModuleType:
     return load_script("bench_ingest")
+
+
+@pytest.fixture(scope="session")
+def bench_floors() -> ModuleType:
+    return load_script("bench_floors")

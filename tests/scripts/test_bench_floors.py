@@ -1,0 +1,70 @@
+"""scripts/bench_floors.py: its summary lines add up, and its skeleton uses the ingest's pattern."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from types import ModuleType
+
+from chainpolicy.corpus import glosses
+from chainpolicy.paths import repo_root
+
+NUMBER = r"-?\d+\.\d+"
+
+
+def test_the_skeleton_looks_for_glosses_with_the_ingests_own_pattern(
+    bench_floors: ModuleType,
+) -> None:
+    assert bench_floors._GLOSS.pattern == glosses._GLOSS.pattern
+
+
+def test_the_summary_lines_add_up() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/bench_floors.py", "--tasks", "300", "--mb", "0.2"],
+        capture_output=True,
+        text=True,
+        cwd=repo_root(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5, result.stdout
+    build = re.fullmatch(
+        rf"build at 300 tasks \({NUMBER} MB\): JSON_MIN ({NUMBER}) s, build ({NUMBER}) s "
+        rf"\(x({NUMBER}), ({NUMBER}) s of CPU\)",
+        lines[0],
+    )
+    assert build is not None, lines[0]
+    json_min, wall, ratio, _ = map(float, build.groups())
+    assert abs(json_min / wall - ratio) < 0.01
+    parts = re.fullmatch(
+        rf"build floor, each part alone, one after the other in one process: imports ({NUMBER}) "
+        rf"s, validate_json ({NUMBER}) s, sentences ({NUMBER}) s, parquet ({NUMBER}) s; "
+        rf"sum ({NUMBER}) s "
+        rf"\(x{NUMBER} of JSON_MIN\)",
+        lines[1],
+    )
+    assert parts is not None, lines[1]
+    *each, total = map(float, parts.groups())
+    assert all(part >= 0 for part in each) and each[0] > 0
+    assert abs(sum(each) - total) < 0.02
+    budget = re.match(
+        rf"goal x3: ({NUMBER}) s; on one core the floor leaves ({NUMBER}) s", lines[2]
+    )
+    assert budget is not None, lines[2]
+    assert abs(float(budget[1]) - json_min / 3) < 0.01
+    assert abs(float(budget[1]) - total - float(budget[2])) < 0.02
+    ingest = re.fullmatch(
+        rf"ingest at {NUMBER} MB: OpenCC floor ({NUMBER}) s, ingest ({NUMBER}) s \({NUMBER} of "
+        rf"the floor, (\d+) records\), skeleton ({NUMBER}) s \({NUMBER}; (\d+) records, (\d+) "
+        r"gloss candidates\)",
+        lines[3],
+    )
+    assert ingest is not None, lines[3]
+    assert int(ingest[3]) > 0 and int(ingest[5]) > 0 and int(ingest[6]) > 0
+    assert re.fullmatch(
+        rf"goal 0\.333 of the floor: {NUMBER} s; the skeleton leaves {NUMBER} s for the rest of "
+        rf"the ingest \(today it costs {NUMBER} s\)",
+        lines[4],
+    )
