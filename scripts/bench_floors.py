@@ -9,7 +9,8 @@ build (``--tasks`` tasks, the synthetic export of bench_build.py):
   * json_min:  label_studio_sdk.converter's JSON_MIN conversion (the reference)
   * build:     ``chainpolicy build`` as it is today (wall and CPU seconds)
   * floor:     one process doing only, one after the other (each timed inside the child):
-               the build's imports; the export through the build's own pass-1 reader (every
+               the least the build imports (pyarrow's Parquet writer, pydantic, the two
+               readers); the export through the build's own pass-1 reader (every
                task validated by chunked compiled ``validate_json`` calls, nothing else done with
                the tasks); every sentence record validated as the build does; and the build's
                own Parquet output written again with the writer's options and row groups
@@ -41,11 +42,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the two benchmarks it builds on
 
-import bench_build  # noqa: E402
-import bench_ingest  # noqa: E402
+import bench_build
+import bench_ingest
 
 BUILD_GOAL = 3.0  # x the speed of JSON_MIN (issue 11)
 INGEST_GOAL = 1 / 3  # of the OpenCC floor's throughput (issue 11)
