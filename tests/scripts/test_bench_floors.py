@@ -11,6 +11,8 @@ from chainpolicy.corpus import glosses
 from chainpolicy.paths import repo_root
 
 NUMBER = r"-?\d+\.\d+"
+# Figures are printed with two decimals: sums and ratios of printed figures agree to this.
+ROUNDING = 0.03
 
 
 def test_the_skeleton_looks_for_glosses_with_the_ingests_own_pattern(
@@ -37,7 +39,7 @@ def test_the_summary_lines_add_up() -> None:
     )
     assert build is not None, lines[0]
     json_min, wall, ratio, _ = map(float, build.groups())
-    assert abs(json_min / wall - ratio) < 0.01
+    assert abs(json_min / wall - ratio) < ROUNDING
     parts = re.fullmatch(
         rf"build floor, each part alone, one after the other in one process: imports ({NUMBER}) "
         rf"s, validate_json ({NUMBER}) s, sentences ({NUMBER}) s, parquet ({NUMBER}) s; "
@@ -48,13 +50,13 @@ def test_the_summary_lines_add_up() -> None:
     assert parts is not None, lines[1]
     *each, total = map(float, parts.groups())
     assert all(part >= 0 for part in each) and each[0] > 0
-    assert abs(sum(each) - total) < 0.02
+    assert abs(sum(each) - total) < ROUNDING
     budget = re.match(
         rf"goal x3: ({NUMBER}) s; on one core the floor leaves ({NUMBER}) s", lines[2]
     )
     assert budget is not None, lines[2]
-    assert abs(float(budget[1]) - json_min / 3) < 0.01
-    assert abs(float(budget[1]) - total - float(budget[2])) < 0.02
+    assert abs(float(budget[1]) - json_min / 3) < ROUNDING
+    assert abs(float(budget[1]) - total - float(budget[2])) < ROUNDING
     ingest = re.fullmatch(
         rf"ingest at {NUMBER} MB: OpenCC floor ({NUMBER}) s, ingest ({NUMBER}) s \({NUMBER} of "
         rf"the floor, (\d+) records\), skeleton ({NUMBER}) s \({NUMBER}; (\d+) records, (\d+) "
