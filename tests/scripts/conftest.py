@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
@@ -23,6 +25,26 @@ def load_script(name: str) -> ModuleType:
     sys.modules[module_name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
+
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, f"scripts/{name}.py", *args],
+        capture_output=True,
+        text=True,
+        cwd=repo_root(),
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def run_script() -> Run:
+    """``run_script(name, *args)``: ``scripts/<name>.py args`` from the repository root, with
+    this interpreter, output captured as text."""
+    return _run
 
 
 @pytest.fixture(scope="session")

@@ -7,22 +7,17 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
 
-from chainpolicy.paths import repo_root
 
-
-def test_the_table_and_the_summary_lines() -> None:
+def test_the_table_and_the_summary_lines(
+    run_script: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     pytest.importorskip("datatrove", reason="datatrove is the optional extra chainpolicy[scale]")
-    result = subprocess.run(
-        [sys.executable, "scripts/bench_ingest.py", "--mb", "0.12", "--small-mb", "0.06"],
-        capture_output=True,
-        text=True,
-        cwd=repo_root(),
-        check=False,
-    )
+    result = run_script("bench_ingest", "--mb", "0.12", "--small-mb", "0.06")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == [
