@@ -160,10 +160,27 @@ def measure(kind: str, *args: Path) -> tuple[float, float, dict[str, Any]]:
     return wall, cpu, json.loads(result.stdout.decode().strip() or "{}")
 
 
+def _positive(kind: type[int] | type[float]) -> Any:
+    """An argparse type: a number above zero (an empty export or corpus has no floor)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+        return value
+
+    return parse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=200_000, help="tasks in the export")
-    parser.add_argument("--mb", type=float, default=100.0, help="corpus size in MB [100]")
+    parser.add_argument("--tasks", type=_positive(int), default=200_000, help="tasks in the export")
+    parser.add_argument(
+        "--mb", type=_positive(float), default=100.0, help="corpus size in MB [100]"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

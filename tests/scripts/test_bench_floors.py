@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
+from collections.abc import Callable
+from subprocess import CompletedProcess
 from types import ModuleType
 
 from chainpolicy.corpus import glosses
-from chainpolicy.paths import repo_root
 
+Run = Callable[..., CompletedProcess[str]]
 NUMBER = r"-?\d+\.\d+"
 # Figures are printed with two decimals: sums and ratios of printed figures agree to this.
 ROUNDING = 0.03
@@ -21,14 +21,8 @@ def test_the_skeleton_looks_for_glosses_with_the_ingests_own_pattern(
     assert bench_floors._GLOSS.pattern == glosses._GLOSS.pattern
 
 
-def test_the_summary_lines_add_up() -> None:
-    result = subprocess.run(
-        [sys.executable, "scripts/bench_floors.py", "--tasks", "300", "--mb", "0.2"],
-        capture_output=True,
-        text=True,
-        cwd=repo_root(),
-        check=False,
-    )
+def test_the_summary_lines_add_up(run_script: Run) -> None:
+    result = run_script("bench_floors", "--tasks", "300", "--mb", "0.2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 5, result.stdout
@@ -70,3 +64,11 @@ def test_the_summary_lines_add_up() -> None:
         rf"the ingest \(today it costs {NUMBER} s\)",
         lines[4],
     )
+
+
+def test_a_size_that_is_not_above_zero_is_refused_in_one_line(run_script: Run) -> None:
+    for args in (["--tasks", "0"], ["--mb", "-1"], ["--tasks", "many"]):
+        result = run_script("bench_floors", *args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("bench_floors.py: error: argument")
